@@ -1,0 +1,3 @@
+"""orgjourney: organization journeys, evaluated in the warehouse."""
+
+__version__ = "0.1.0"

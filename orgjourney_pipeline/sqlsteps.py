@@ -1,0 +1,150 @@
+"""SQL step files and the one small runner that owns every write.
+
+Each file under `sql/window/` is a single `SELECT` with a header of `-- key: value` lines:
+
+    -- target: contact_activity
+    -- write: upsert (contact_id, activity_type)
+
+`write` is one of
+- `view`   — a temporary view named `target` (lazy, per connection);
+- `temp`   — a temporary table named `target`, rebuilt each window;
+- `append` — rows inserted into `target` by name;
+- `upsert (k1, k2, ..)` — rows of `target` with those keys deleted, then the new rows inserted.
+
+The SELECTs never write, so the same files can run on an engine without UPDATE or MERGE (on
+Spark the runner would overwrite partitions instead). Parameters (`$window_end`, ..) are
+replaced by literals built by sqlglot, never pasted text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from orgjourney_pipeline.settings import sql_dir
+
+WRITE_MODES = ("view", "temp", "append", "upsert")
+_HEADER = re.compile(r"^--\s*(target|write|grain|params)\s*:\s*(.+?)\s*$")
+_UPSERT = re.compile(r"^upsert\s*\(([^)]*)\)$")
+
+
+class StepFileError(ValueError):
+    """A SQL step file whose header or statement is not what the runner expects."""
+
+
+@dataclass(frozen=True)
+class SqlStep:
+    """One SQL step file: its statement and where its rows go."""
+
+    name: str
+    path: Path
+    target: str
+    write: str
+    keys: tuple[str, ...]
+    statement: exp.Expression
+
+    @property
+    def parameters(self) -> set[str]:
+        """Names of the `$name` placeholders the statement uses."""
+        return {node.name for node in self.statement.find_all(exp.Placeholder)}
+
+    def render(self, params: Mapping[str, object]) -> str:
+        """The statement as DuckDB SQL with every placeholder replaced by a literal."""
+        missing = self.parameters - set(params)
+        if missing:
+            raise StepFileError(f"{self.path.name}: no value for parameter(s) {sorted(missing)}")
+        bound = self.statement.transform(
+            lambda node: literal(params[node.name]) if isinstance(node, exp.Placeholder) else node
+        )
+        return bound.sql(dialect="duckdb", comments=False)
+
+
+def load_steps(folder: str | Path | None = None) -> list[SqlStep]:
+    """Every step file of a folder (default `sql/window/`), in file name order."""
+    folder = Path(folder) if folder is not None else sql_dir() / "window"
+    return [parse_step(path) for path in sorted(folder.glob("*.sql"))]
+
+
+def parse_step(path: Path) -> SqlStep:
+    """Read one step file: its header directives and its single SELECT."""
+    text = path.read_text()
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _HEADER.match(line)
+        if match:
+            header[match.group(1)] = match.group(2)
+    if "target" not in header or "write" not in header:
+        raise StepFileError(f"{path.name}: the header needs '-- target:' and '-- write:' lines")
+    write, keys = header["write"], ()
+    upsert = _UPSERT.match(write)
+    if upsert:
+        write = "upsert"
+        keys = tuple(key.strip() for key in upsert.group(1).split(",") if key.strip())
+        if not keys:
+            raise StepFileError(f"{path.name}: 'upsert' needs key columns")
+    if write not in WRITE_MODES:
+        raise StepFileError(f"{path.name}: unknown write mode {header['write']!r}")
+    statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise StepFileError(f"{path.name}: a step file holds exactly one SELECT")
+    return SqlStep(path.stem, path, header["target"], write, keys, statements[0])
+
+
+def run_step(con: duckdb.DuckDBPyConnection, step: SqlStep, params: Mapping[str, object]) -> int:
+    """Execute a step and write its rows as its header says; return the number of rows."""
+    return write_rows(con, step.render(params), step.target, step.write, step.keys)
+
+
+def write_rows(
+    con: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    target: str,
+    write: str,
+    keys: tuple[str, ...] = (),
+) -> int:
+    """Write the rows of a SELECT to `target` in one of the runner's write modes."""
+    name = exp.to_identifier(target).sql(dialect="duckdb")
+    if write == "view":
+        con.execute(f"create or replace temp view {name} as {select_sql}")
+        return 0
+    if write == "temp":
+        con.execute(f"create or replace temp table {name} as {select_sql}")
+        return _count(con, name)
+    if write == "append":
+        con.execute(f"create or replace temp table _step_rows as {select_sql}")
+        con.execute(f"insert into {name} by name select * from _step_rows")
+        return _count(con, "_step_rows")
+    if write == "upsert":
+        con.execute(f"create or replace temp table _step_rows as {select_sql}")
+        matches = " and ".join(
+            f"{name}.{column} = _step_rows.{column}"
+            for column in (exp.to_identifier(key).sql(dialect="duckdb") for key in keys)
+        )
+        con.execute(f"delete from {name} using _step_rows where {matches}")
+        con.execute(f"insert into {name} by name select * from _step_rows")
+        return _count(con, "_step_rows")
+    raise StepFileError(f"unknown write mode {write!r}")
+
+
+def literal(value: object) -> exp.Expression:
+    """A sqlglot literal for a parameter value (timestamps become typed casts)."""
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP)
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    if value is None:
+        return exp.Null()
+    return exp.Literal.string(str(value))
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    return con.execute(f"select count(*) from {relation}").fetchone()[0]
