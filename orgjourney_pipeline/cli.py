@@ -30,17 +30,27 @@ class Instant(click.ParamType):
         try:
             return parse_instant(value)
         except ValueError:
-            self.fail(f"{value!r} is not an ISO-8601 timestamp (e.g. 2026-01-05T09:00Z)", param, ctx)
+            self.fail(
+                f"{value!r} is not an ISO-8601 timestamp (e.g. 2026-01-05T09:00Z)", param, ctx
+            )
 
 
 INSTANT = Instant()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--warehouse", type=click.Path(path_type=Path), help="DuckDB file [ORGJOURNEY_WAREHOUSE].")
-@click.option("--journeys", type=click.Path(path_type=Path), help="Journey YAML folder [ORGJOURNEY_JOURNEYS].")
-@click.option("--inbox", type=click.Path(path_type=Path), help="Input files folder [ORGJOURNEY_INBOX].")
-@click.option("--exports", type=click.Path(path_type=Path), help="Exports folder [ORGJOURNEY_EXPORTS].")
+@click.option(
+    "--warehouse", type=click.Path(path_type=Path), help="DuckDB file [ORGJOURNEY_WAREHOUSE]."
+)
+@click.option(
+    "--journeys", type=click.Path(path_type=Path), help="Journey YAML folder [ORGJOURNEY_JOURNEYS]."
+)
+@click.option(
+    "--inbox", type=click.Path(path_type=Path), help="Input files folder [ORGJOURNEY_INBOX]."
+)
+@click.option(
+    "--exports", type=click.Path(path_type=Path), help="Exports folder [ORGJOURNEY_EXPORTS]."
+)
 @click.pass_context
 def cli(ctx: click.Context, warehouse, journeys, inbox, exports) -> None:
     """orgjourney: organization journeys, evaluated in the warehouse."""
@@ -94,8 +104,12 @@ def print_ingest_report(report) -> None:
 
 
 @cli.command()
-@click.option("--through", required=True, type=INSTANT, help="Process windows ending at or before this.")
-@click.option("--from", "start", type=INSTANT, help="First window start on a warehouse with none processed.")
+@click.option(
+    "--through", required=True, type=INSTANT, help="Process windows ending at or before this."
+)
+@click.option(
+    "--from", "start", type=INSTANT, help="First window start on a warehouse with none processed."
+)
 @click.option("--dry-run", is_flag=True, help="Compute and report, then roll back.")
 @click.pass_obj
 def run(settings: Settings, through: datetime, start: datetime | None, dry_run: bool) -> None:

@@ -39,7 +39,9 @@ class Settings:
             chosen = value if value is not None else env.get(var) or default
             return Path(chosen)
 
-        warehouse_path = pick(warehouse, "ORGJOURNEY_WAREHOUSE", DEFAULT_DATA_DIR / "warehouse.duckdb")
+        warehouse_path = pick(
+            warehouse, "ORGJOURNEY_WAREHOUSE", DEFAULT_DATA_DIR / "warehouse.duckdb"
+        )
         return cls(
             warehouse=warehouse_path,
             journeys=pick(journeys, "ORGJOURNEY_JOURNEYS", DEFAULT_DATA_DIR / "journeys"),

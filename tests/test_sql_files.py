@@ -1,0 +1,82 @@
+"""Every SQL file parses with sqlglot; step files are single SELECTs with a header; schema upgrades."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pytest
+import sqlglot
+
+from orgjourney_pipeline import sqlsteps, warehouse
+from orgjourney_pipeline.settings import sql_dir
+
+SQL_FILES = sorted(sql_dir().rglob("*.sql"))
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_sql_file_parses_and_opens_with_a_comment(path):
+    text = path.read_text()
+    assert text.startswith("-- "), "a SQL file opens with a one-line comment saying what it is"
+    assert all(statement is not None for statement in sqlglot.parse(text, read="duckdb"))
+
+
+def test_window_steps_are_selects_with_a_known_write_mode():
+    steps = sqlsteps.load_steps()
+    assert steps, "sql/window holds the window's steps"
+    for step in steps:
+        assert step.write in sqlsteps.WRITE_MODES
+        assert (
+            step.render(
+                {
+                    "window_start": datetime(2026, 1, 1),
+                    "window_end": datetime(2026, 1, 1, 1),
+                    "load_seq": 1,
+                    "prev_load_seq": -1,
+                    "first_window_start": datetime(2026, 1, 1),
+                }
+            )
+            .lstrip()
+            .upper()
+            .startswith(("SELECT", "WITH"))
+        )
+
+
+def test_a_step_file_that_writes_is_refused(tmp_path):
+    path = tmp_path / "99_bad.sql"
+    path.write_text("-- bad\n-- target: runs\n-- write: append\ndelete from runs\n")
+    with pytest.raises(sqlsteps.StepFileError, match="exactly one SELECT"):
+        sqlsteps.parse_step(path)
+
+
+def test_parameter_values_become_literals_not_text():
+    step_file = sql_dir() / "window" / "10_window_activities.sql"
+    step = sqlsteps.parse_step(step_file)
+    hostile = "2026-01-01'); drop table runs; --"
+    params = {name: hostile for name in step.parameters}
+    rendered = step.render(params)
+    # the value stays inside quoted literals: the SQL is still one SELECT
+    statements = sqlglot.parse(rendered, read="duckdb")
+    assert len(statements) == 1 and isinstance(statements[0], sqlglot.exp.Select)
+    literals = {node.this for node in statements[0].find_all(sqlglot.exp.Literal)}
+    assert hostile in literals
+
+
+def test_an_older_warehouse_upgrades_itself(tmp_path):
+    path = tmp_path / "old.duckdb"
+    first = warehouse.schema_files()[0]
+    old = duckdb.connect(str(path))
+    old.execute(first.read_text())
+    old.execute(
+        "create table schema_migrations (name varchar primary key, checksum varchar not null,"
+        " applied_at timestamp not null)"
+    )
+    old.execute("insert into schema_migrations values (?, 'x', now())", [first.name])
+    old.close()
+    con = warehouse.connect(path)
+    applied = [
+        name for (name,) in con.execute("select name from schema_migrations order by 1").fetchall()
+    ]
+    assert applied == [p.name for p in warehouse.schema_files()]
+    assert "runs" in {name for (name,) in con.execute("show tables").fetchall()}
+    assert warehouse.upgrade(con) == []
