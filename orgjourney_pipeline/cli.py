@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orgjourney_pipeline import engine, warehouse
+from orgjourney_pipeline import engine, exports, reports, warehouse
+from orgjourney_pipeline.journeys import registry
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
 
@@ -57,11 +60,21 @@ def cli(ctx: click.Context, warehouse, journeys, inbox, exports) -> None:
     ctx.obj = Settings.resolve(warehouse=warehouse, journeys=journeys, inbox=inbox, exports=exports)
 
 
+@contextlib.contextmanager
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
+    """A warehouse connection for one command, closed when it ends."""
+    con = warehouse.connect(settings.warehouse, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def main() -> None:
     """Console script entry point: errors the user can act on become one clear line, exit 1."""
     try:
         cli(standalone_mode=True)
-    except warehouse.WarehouseBusy as error:
+    except (warehouse.WarehouseBusy, registry.PublishedVersionChanged) as error:
         errors.print(f"error: {error}")
         sys.exit(1)
 
@@ -78,8 +91,8 @@ def ingest(settings: Settings, paths: tuple[Path, ...], as_of: datetime | None) 
     missing = [str(path) for path in targets if not path.exists()]
     if missing:
         raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
-    con = warehouse.connect(settings.warehouse)
-    report = ingest_paths(con, targets, as_of=as_of)
+    with open_warehouse(settings) as con:
+        report = ingest_paths(con, targets, as_of=as_of)
     print_ingest_report(report)
     if not report.ok:
         sys.exit(1)
@@ -114,16 +127,24 @@ def print_ingest_report(report) -> None:
 @click.pass_obj
 def run(settings: Settings, through: datetime, start: datetime | None, dry_run: bool) -> None:
     """Process every unprocessed hourly window ending at or before --through."""
-    con = warehouse.connect(settings.warehouse)
-    report = run_with_progress(con, through, start, dry_run=dry_run)
-    print_run_report(report)
+    with open_warehouse(settings) as con:
+        report = run_with_progress(con, settings, through, start, dry_run=dry_run)
+        print_run_report(con, report)
 
 
-def run_with_progress(con, through: datetime, start: datetime | None, *, dry_run: bool = False):
-    """Run windows with a progress bar when there are several."""
+def run_with_progress(
+    con, settings: Settings, through: datetime, start: datetime | None, *, dry_run: bool = False
+) -> engine.RunReport:
+    """Run windows (a progress bar when there are several), then write their exports."""
+    if not dry_run:
+        exports.remove_partials(settings.exports)
+        exports.export_pending_windows(con, settings.exports)
     planned = len(engine.plan_windows(con, through, start).windows)
-    if planned <= 1:
-        return engine.run_windows(con, through, start, dry_run=dry_run)
+
+    def after_window(result: engine.WindowResult) -> None:
+        if not dry_run:
+            exports.export_window(con, result.window.end, settings.exports)
+
     with Progress(
         TextColumn("windows"),
         BarColumn(),
@@ -131,15 +152,26 @@ def run_with_progress(con, through: datetime, start: datetime | None, *, dry_run
         TimeElapsedColumn(),
         console=errors,
         transient=True,
+        disable=planned <= 1,
     ) as progress:
         task = progress.add_task("windows", total=planned)
+
+        def on_window(result: engine.WindowResult) -> None:
+            after_window(result)
+            progress.advance(task)
+
         return engine.run_windows(
-            con, through, start, dry_run=dry_run, on_window=lambda _: progress.advance(task)
+            con,
+            through,
+            start,
+            journeys_dir=settings.journeys,
+            dry_run=dry_run,
+            on_window=on_window,
         )
 
 
-def print_run_report(report: engine.RunReport) -> None:
-    """Notes, then the windows processed and their totals."""
+def print_run_report(con, report: engine.RunReport) -> None:
+    """Notes, the windows processed, and a summary per journey."""
     for note in report.notes:
         console.print(f"note: {note}")
     if not report.windows:
@@ -151,13 +183,28 @@ def print_run_report(report: engine.RunReport) -> None:
         f"{verb} {len(report.windows)} window(s) {format_instant(first.start)} .. "
         f"{format_instant(last.end)} in {seconds:.2f} s"
     )
-    totals: dict[str, int] = {}
-    for result in report.windows:
-        for name, rows in result.counts.items():
-            totals[name] = totals.get(name, 0) + rows
-    table = Table("step", "rows", title="window steps (total)")
-    for name, rows in totals.items():
-        table.add_row(name, str(rows))
+    if report.dry_run:
+        table = Table("journey", "entered", "sent", "suppressed", title="journeys (dry run)")
+        totals: dict[str, list[int]] = {}
+        for result in report.windows:
+            for journey_id, counts in result.journeys.items():
+                row = totals.setdefault(journey_id, [0, 0, 0])
+                for index, value in enumerate(counts):
+                    row[index] += value
+        for journey_id, (entered, sent, suppressed) in sorted(totals.items()):
+            table.add_row(journey_id, str(entered), str(sent), str(suppressed))
+        console.print(table)
+        return
+    table = Table("journey", "entered", "sent", "suppressed", "completed", "exited", title="journeys")
+    for row in reports.run_summary(con, first.start, last.end):
+        table.add_row(
+            row.journey_id,
+            str(row.entered),
+            str(row.sent),
+            str(row.suppressed),
+            str(row.completed),
+            str(row.exited),
+        )
     console.print(table)
 
 
@@ -191,3 +238,81 @@ def demo(settings: Settings, seed: int) -> None:
         table.add_row(activity_type, str(events), str(organizations))
     console.print(table)
     console.print(f"warehouse: {settings.warehouse}")
+
+
+@cli.command()
+@click.pass_obj
+def validate(settings: Settings) -> None:
+    """Check every journey file; print `file:line: message` for each problem, exit 1 on errors."""
+    from orgjourney_pipeline.journeys import model
+
+    if not settings.journeys.is_dir():
+        raise click.ClickException(f"no journeys folder: {settings.journeys}")
+    journeys, problems = model.load_journeys(settings.journeys)
+    org_fields = contact_fields = None
+    if settings.warehouse.exists():
+        with open_warehouse(settings) as con:
+            org_fields, contact_fields = registry.field_types(con)
+            try:
+                registry.check_published_versions(con, journeys)
+            except registry.PublishedVersionChanged as error:
+                errors.print(f"error: {error}")
+                sys.exit(1)
+    for journey in journeys:
+        problems.extend(model.check_fields(journey, org_fields, contact_fields))
+    for problem in sorted(problems, key=lambda p: (str(p.file), p.line)):
+        stream = errors if problem.severity == "error" else console
+        stream.print(str(problem) if problem.severity == "error" else f"{problem} (warning)")
+    failed = [p for p in problems if p.severity == "error"]
+    if failed:
+        sys.exit(1)
+    console.print(f"{len(journeys)} journey file(s) valid")
+
+
+@cli.command()
+@click.argument("journey_id")
+@click.option("--at", type=INSTANT, help="The instant to preview (default: now).")
+@click.pass_obj
+def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
+    """Who would enter JOURNEY_ID now, and who would receive its first send; writes nothing."""
+    from orgjourney_pipeline import preview as preview_module
+
+    at = at or warehouse.utc_now()
+    try:
+        with open_warehouse(settings) as con:
+            result = preview_module.preview(con, settings.journeys, journey_id, at)
+    except preview_module.UnknownJourney as error:
+        raise click.ClickException(str(error)) from error
+    console.print(
+        f"journey {journey_id} as of {format_instant(at)}: "
+        f"{len(result.entering)} organization(s) would enter"
+    )
+    table = Table("org_id", "name", title="would enter")
+    for org_id, name in result.entering:
+        table.add_row(org_id, name or "")
+    console.print(table)
+    if result.first_send_step is None:
+        console.print("the journey has no send step")
+        return
+    if not result.first_send_due:
+        console.print(f"first send '{result.first_send_step}' is not due at entry (it follows a wait)")
+    table = Table("org_id", "contact_id", "channel", "address", "suppressed", title=f"first send: {result.first_send_step}")
+    for org_id, contact_id, channel, address, reason in result.recipients:
+        table.add_row(org_id, contact_id, channel, address or "", reason or "")
+    console.print(table)
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(exports.EXPORTABLE))
+@click.option("--journey", "journey_id", help="Only this journey.")
+@click.option("--since", type=INSTANT, help="Only rows at or after this instant.")
+@click.option("--format", "file_format", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
+@click.pass_obj
+def export(settings: Settings, what: str, journey_id: str | None, since: datetime | None, file_format: str, out: Path) -> None:
+    """Write sends, conversions or enrollments to a CSV or Parquet file."""
+    with open_warehouse(settings) as con:
+        rows = exports.export_table(
+            con, what, out, journey_id=journey_id, since=since, file_format=file_format
+        )
+    console.print(f"{rows} {what} row(s) written to {out}")

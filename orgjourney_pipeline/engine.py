@@ -1,10 +1,12 @@
 """Hourly windows: plan which windows to run, and run each one atomically with its ledger row.
 
 A window `[start, end)` decides everything as of its end. Its work is the ordered SQL step
-files of `sql/window/` (load the window's activity, roll it up; later: unsubscribes,
-conversions, exits, entries, steps, sends), executed by the runner in `sqlsteps`, inside one
-transaction that also appends the window's row to `runs`. A crash leaves the warehouse as it
-was before the window; a window already in `runs` is never processed again.
+files of `sql/window/` — load the window's activity and roll it up, apply unsubscribes,
+exits, entries, the step walk, sends, and the new state — executed by the runner in
+`sqlsteps`, inside one transaction that also appends the window's row to `runs`. The
+journeys (read once per invocation) reach the SQL as small tables and compiled predicates.
+A crash leaves the warehouse as it was before the window; a window already in `runs` is
+never processed again.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import duckdb
 
 from orgjourney_pipeline import sqlsteps
-from orgjourney_pipeline.warehouse import transaction, utc_now
+from orgjourney_pipeline.journeys import compile as journey_compile
+from orgjourney_pipeline.journeys import registry
+from orgjourney_pipeline.warehouse import table_columns, transaction, utc_now
 
 HOUR = timedelta(hours=1)
 
@@ -45,6 +50,7 @@ class WindowResult:
     counts: dict[str, int]
     seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
+    journeys: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entered, sent, suppressed
 
 
 @dataclass
@@ -54,6 +60,7 @@ class RunReport:
     windows: list[WindowResult]
     notes: list[str]
     dry_run: bool = False
+    catalog: registry.JourneyCatalog | None = None
 
     @property
     def statements_per_window(self) -> int:
@@ -122,54 +129,101 @@ def run_windows(
     through: datetime,
     start: datetime | None = None,
     *,
+    journeys_dir: Path | None = None,
     dry_run: bool = False,
     on_window: Callable[[WindowResult], None] | None = None,
 ) -> RunReport:
     """Process every planned window in order, each in its own transaction.
 
-    A dry run computes every window inside one transaction and rolls it back at the end.
+    The journey files are read once, before any window; a published version whose definition
+    changed raises `registry.PublishedVersionChanged` and no window runs. A dry run computes
+    every window inside one transaction and rolls it back at the end.
     """
     plan = plan_windows(con, through, start)
+    catalog = registry.load_catalog(con, journeys_dir or Path("/nonexistent"))
+    notes = plan.notes + [f"journey stopped: {problem}" for problem in catalog.errors]
     steps = sqlsteps.load_steps()
     load_seq = con.execute("select coalesce(max(load_seq), 0) from ingested_files").fetchone()[0]
     results: list[WindowResult] = []
     if dry_run:
         with transaction(con, commit=False):
             for window in plan.windows:
-                results.append(_run_window(con, window, steps, load_seq))
+                results.append(run_window(con, window, steps, load_seq, catalog))
                 if on_window:
                     on_window(results[-1])
-        return RunReport(results, plan.notes, dry_run=True)
+        return RunReport(results, notes, dry_run=True, catalog=catalog)
     for window in plan.windows:
         with transaction(con):
-            results.append(_run_window(con, window, steps, load_seq))
+            results.append(run_window(con, window, steps, load_seq, catalog))
         if on_window:
             on_window(results[-1])
-    return RunReport(results, plan.notes)
+    return RunReport(results, notes, catalog=catalog)
 
 
-def _run_window(
+def run_window(
     con: duckdb.DuckDBPyConnection,
     window: Window,
-    steps: list[sqlsteps.SqlStep],
+    steps: list[sqlsteps.SqlStep | sqlsteps.LoopGroup],
     load_seq: int,
+    catalog: registry.JourneyCatalog,
 ) -> WindowResult:
     """Run every step of one window and append its `runs` row (the caller owns the transaction)."""
     started_at, clock = utc_now(), time.perf_counter()
     params = window_parameters(con, window, load_seq)
+    registry.register(con, catalog, window.end)
+    compiled = prepare_journeys(con, catalog, window, load_seq)
     counts: dict[str, int] = {}
     step_seconds: dict[str, float] = {}
-    for step in steps:
+
+    def run(step: sqlsteps.SqlStep) -> int:
         step_clock = time.perf_counter()
-        counts[step.name] = sqlsteps.run_step(con, step, params)
-        step_seconds[step.name] = time.perf_counter() - step_clock
+        rows = sqlsteps.run_step(con, step, params, compiled)
+        counts[step.name] = counts.get(step.name, 0) + rows
+        step_seconds[step.name] = (
+            step_seconds.get(step.name, 0.0) + time.perf_counter() - step_clock
+        )
         _maybe_fault(step.name)
+        return rows
+
+    for entry in steps:
+        if isinstance(entry, sqlsteps.SqlStep):
+            run(entry)
+            continue
+        # A loop group (the step walk): each pass moves every enrollment one step; without a
+        # loop free of waits (validation forbids one), a walk ends within as many passes as
+        # the longest journey has steps.
+        limit = 2 + max((len(j.steps) for j in catalog.versions.values()), default=0)
+        for _ in range(limit):
+            acting = [run(step) for step in entry.steps][0]
+            if acting == 0:
+                break
+        else:
+            raise RuntimeError(f"the step walk did not settle within {limit} passes")
+    journeys = {
+        journey_id: (entered, sent, suppressed)
+        for journey_id, entered, sent, suppressed in con.execute(WINDOW_JOURNEYS_SQL).fetchall()
+    }
     con.execute(
         "insert into runs (window_start, window_end, started_at, finished_at, status,"
         " load_seq_through, counts) values (?, ?, ?, ?, 'ok', ?, ?)",
         [window.start, window.end, started_at, utc_now(), load_seq, json.dumps(counts)],
     )
-    return WindowResult(window, counts, time.perf_counter() - clock, step_seconds)
+    return WindowResult(window, counts, time.perf_counter() - clock, step_seconds, journeys)
+
+
+WINDOW_JOURNEYS_SQL = """
+select journey_id,
+    count(*) filter (where kind = 'entered'),
+    count(*) filter (where kind = 'sent'),
+    count(*) filter (where kind = 'suppressed')
+from (
+    select journey_id, 'entered' as kind from new_enrollments
+    union all
+    select journey_id, case when reason is null then 'sent' else 'suppressed' end from recipients
+)
+group by journey_id
+order by journey_id
+"""
 
 
 def window_parameters(
@@ -187,10 +241,57 @@ def window_parameters(
     return {
         "window_start": window.start,
         "window_end": window.end,
+        "window_key": window.end.strftime("%Y-%m-%dT%H:%MZ"),
         "load_seq": load_seq,
         "prev_load_seq": previous[0] if previous else -1,
         "first_window_start": first_start or window.start,
     }
+
+
+def prepare_journeys(
+    con: duckdb.DuckDBPyConnection,
+    catalog: registry.JourneyCatalog,
+    window: Window,
+    load_seq: int,
+) -> dict:
+    """Load the journeys' data tables for this window; return the compiled relations."""
+    org_fields, contact_fields = registry.field_types(con)
+    updated_fields = {
+        step.field
+        for journey in catalog.versions.values()
+        for step in journey.steps
+        if isinstance(step, journey_compile.model.UpdateOrg)
+    }
+    updated_fields |= {
+        name
+        for (name,) in con.execute(
+            "select distinct name from org_updates where kind = 'field'"
+        ).fetchall()
+    }
+    for name in updated_fields:
+        org_fields.setdefault(name, "text")
+    prepared = journey_compile.compile_window(
+        catalog.run_journeys,
+        catalog.versions,
+        window_start=window.start,
+        window_end=window.end,
+        load_seq=load_seq,
+        org_fields=org_fields,
+        contact_fields=contact_fields,
+    )
+    for name, table in prepared.tables.items():
+        con.register("_journey_rows", table)
+        con.execute(f"create or replace temp table {name} as select * from _journey_rows")
+        con.unregister("_journey_rows")
+    snapshot_columns = [
+        column
+        for column in table_columns(con, "organization_versions")
+        if column not in ("valid_from", "valid_to", "row_hash")
+    ]
+    prepared.relations["organizations_at"] = journey_compile.organizations_at(
+        snapshot_columns, org_fields, updated_fields, window.end
+    )
+    return prepared.relations
 
 
 def _maybe_fault(step_name: str) -> None:

@@ -9,11 +9,17 @@ Each file under `sql/window/` is a single `SELECT` with a header of `-- key: val
 - `view`   — a temporary view named `target` (lazy, per connection);
 - `temp`   — a temporary table named `target`, rebuilt each window;
 - `append` — rows inserted into `target` by name;
-- `upsert (k1, k2, ..)` — rows of `target` with those keys deleted, then the new rows inserted.
+- `upsert (k1, k2, ..)` — rows of `target` with those keys deleted, then the new rows inserted;
+- `replace` — every row of `target` replaced by the new rows (a new snapshot of a small state).
 
 The SELECTs never write, so the same files can run on an engine without UPDATE or MERGE (on
 Spark the runner would overwrite partitions instead). Parameters (`$window_end`, ..) are
-replaced by literals built by sqlglot, never pasted text.
+replaced by literals built by sqlglot, never pasted text. A table named `compiled.<name>` is
+a relation the engine compiles from the journeys for this window (a filter per journey); the
+runner puts that query in its place.
+
+A sub-folder is a loop group: its files run in order, again and again, until the rows of its
+first step are none (the step walk: every enrollment moves one step per iteration).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from sqlglot import exp
 
 from orgjourney_pipeline.settings import sql_dir
 
-WRITE_MODES = ("view", "temp", "append", "upsert")
+WRITE_MODES = ("view", "temp", "append", "upsert", "replace")
 _HEADER = re.compile(r"^--\s*(target|write|grain|params)\s*:\s*(.+?)\s*$")
 _UPSERT = re.compile(r"^upsert\s*\(([^)]*)\)$")
 
@@ -55,21 +61,61 @@ class SqlStep:
         """Names of the `$name` placeholders the statement uses."""
         return {node.name for node in self.statement.find_all(exp.Placeholder)}
 
-    def render(self, params: Mapping[str, object]) -> str:
-        """The statement as DuckDB SQL with every placeholder replaced by a literal."""
+    @property
+    def compiled_relations(self) -> set[str]:
+        """Names of the `compiled.<name>` relations the statement uses."""
+        return {
+            table.name for table in self.statement.find_all(exp.Table) if table.db == "compiled"
+        }
+
+    def render(
+        self,
+        params: Mapping[str, object],
+        compiled: Mapping[str, exp.Query] | None = None,
+    ) -> str:
+        """The statement as DuckDB SQL: placeholders become literals, `compiled.x` its query."""
+        compiled = compiled or {}
         missing = self.parameters - set(params)
         if missing:
             raise StepFileError(f"{self.path.name}: no value for parameter(s) {sorted(missing)}")
-        bound = self.statement.transform(
-            lambda node: literal(params[node.name]) if isinstance(node, exp.Placeholder) else node
-        )
-        return bound.sql(dialect="duckdb", comments=False)
+        absent = self.compiled_relations - set(compiled)
+        if absent:
+            raise StepFileError(f"{self.path.name}: no compiled relation(s) {sorted(absent)}")
+
+        def bind(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Placeholder):
+                return literal(params[node.name])
+            if isinstance(node, exp.Table) and node.db == "compiled":
+                alias = node.alias or node.name
+                return exp.Subquery(
+                    this=compiled[node.name].copy(),
+                    alias=exp.TableAlias(this=exp.to_identifier(alias)),
+                )
+            return node
+
+        return self.statement.transform(bind).sql(dialect="duckdb", comments=False)
 
 
-def load_steps(folder: str | Path | None = None) -> list[SqlStep]:
-    """Every step file of a folder (default `sql/window/`), in file name order."""
+@dataclass(frozen=True)
+class LoopGroup:
+    """Step files that run again and again until the first one selects no rows."""
+
+    name: str
+    steps: tuple[SqlStep, ...]
+
+
+def load_steps(folder: str | Path | None = None) -> list[SqlStep | LoopGroup]:
+    """Every step file of a folder (default `sql/window/`) and its loop groups, by name."""
     folder = Path(folder) if folder is not None else sql_dir() / "window"
-    return [parse_step(path) for path in sorted(folder.glob("*.sql"))]
+    entries: list[SqlStep | LoopGroup] = []
+    for path in sorted(folder.iterdir()):
+        if path.is_dir():
+            group = tuple(parse_step(child) for child in sorted(path.glob("*.sql")))
+            if group:
+                entries.append(LoopGroup(path.name, group))
+        elif path.suffix == ".sql":
+            entries.append(parse_step(path))
+    return entries
 
 
 def parse_step(path: Path) -> SqlStep:
@@ -97,9 +143,14 @@ def parse_step(path: Path) -> SqlStep:
     return SqlStep(path.stem, path, header["target"], write, keys, statements[0])
 
 
-def run_step(con: duckdb.DuckDBPyConnection, step: SqlStep, params: Mapping[str, object]) -> int:
+def run_step(
+    con: duckdb.DuckDBPyConnection,
+    step: SqlStep,
+    params: Mapping[str, object],
+    compiled: Mapping[str, exp.Query] | None = None,
+) -> int:
     """Execute a step and write its rows as its header says; return the number of rows."""
-    return write_rows(con, step.render(params), step.target, step.write, step.keys)
+    return write_rows(con, step.render(params, compiled), step.target, step.write, step.keys)
 
 
 def write_rows(
@@ -119,6 +170,11 @@ def write_rows(
         return _count(con, name)
     if write == "append":
         con.execute(f"create or replace temp table _step_rows as {select_sql}")
+        con.execute(f"insert into {name} by name select * from _step_rows")
+        return _count(con, "_step_rows")
+    if write == "replace":
+        con.execute(f"create or replace temp table _step_rows as {select_sql}")
+        con.execute(f"delete from {name}")
         con.execute(f"insert into {name} by name select * from _step_rows")
         return _count(con, "_step_rows")
     if write == "upsert":
