@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,7 +16,7 @@ from rich.table import Table
 
 from orgjourney_pipeline import engine, exports, reports, warehouse
 from orgjourney_pipeline.journeys import registry
-from orgjourney_pipeline.settings import Settings
+from orgjourney_pipeline.settings import Settings, demo_journeys_dir
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
 
 console = Console(highlight=False)
@@ -41,7 +42,17 @@ class Instant(click.ParamType):
 INSTANT = Instant()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Errors the user can act on become one clear `Error:` line and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (warehouse.WarehouseBusy, registry.PublishedVersionChanged) as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--warehouse", type=click.Path(path_type=Path), help="DuckDB file [ORGJOURNEY_WAREHOUSE]."
 )
@@ -71,12 +82,8 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
 
 
 def main() -> None:
-    """Console script entry point: errors the user can act on become one clear line, exit 1."""
-    try:
-        cli(standalone_mode=True)
-    except (warehouse.WarehouseBusy, registry.PublishedVersionChanged) as error:
-        errors.print(f"error: {error}")
-        sys.exit(1)
+    """Console script entry point."""
+    cli()
 
 
 @cli.command()
@@ -208,6 +215,21 @@ def print_run_report(con, report: engine.RunReport) -> None:
     console.print(table)
 
 
+DEMO_RUN_HOURS = 72
+
+
+def _ensure_journeys(folder: Path) -> list[str]:
+    """Copy the bundled example journeys into a journeys folder that has none."""
+    if folder.is_dir() and any(folder.glob("*.y*ml")):
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in sorted(demo_journeys_dir().glob("*.yaml")):
+        shutil.copyfile(source, folder / source.name)
+        copied.append(source.name)
+    return copied
+
+
 @cli.command()
 @click.option("--seed", default=7, show_default=True, help="Seed of the generated sample.")
 @click.pass_obj
@@ -216,23 +238,28 @@ def demo(settings: Settings, seed: int) -> None:
     from orgjourney_pipeline import sample
     from orgjourney_pipeline.ingest import ingest_paths
 
+    copied = _ensure_journeys(settings.journeys)
+    if copied:
+        console.print(f"example journeys copied to {settings.journeys}: {', '.join(copied)}")
     manifest = sample.write_sample(settings.inbox, size="demo", seed=seed)
     console.print(
         f"sample: {manifest.counts} written to {settings.inbox} "
         f"(history {format_instant(manifest.start)} .. {format_instant(manifest.end)})"
     )
-    con = warehouse.connect(settings.warehouse)
-    report = ingest_paths(con, manifest.files)
-    print_ingest_report(report)
-    if not report.ok:
-        sys.exit(1)
-    # The last three days run as hourly windows; everything before them is history.
-    run_report = run_with_progress(con, manifest.end, manifest.end - 72 * engine.HOUR)
-    print_run_report(run_report)
-    top = con.execute(
-        "select activity_type, sum(events) as events, count(*) as organizations "
-        "from org_activity group by activity_type order by events desc"
-    ).fetchall()
+    with open_warehouse(settings) as con:
+        report = ingest_paths(con, manifest.files)
+        print_ingest_report(report)
+        if not report.ok:
+            sys.exit(1)
+        # The last three days run as hourly windows; everything before them is history.
+        run_report = run_with_progress(
+            con, settings, manifest.end, manifest.end - DEMO_RUN_HOURS * engine.HOUR
+        )
+        print_run_report(con, run_report)
+        top = con.execute(
+            "select activity_type, sum(events) as events, count(*) as organizations "
+            "from org_activity group by activity_type order by events desc"
+        ).fetchall()
     table = Table("activity type", "events", "organizations", title="org_activity rollup")
     for activity_type, events, organizations in top:
         table.add_row(activity_type, str(events), str(organizations))
@@ -253,11 +280,7 @@ def validate(settings: Settings) -> None:
     if settings.warehouse.exists():
         with open_warehouse(settings) as con:
             org_fields, contact_fields = registry.field_types(con)
-            try:
-                registry.check_published_versions(con, journeys)
-            except registry.PublishedVersionChanged as error:
-                errors.print(f"error: {error}")
-                sys.exit(1)
+            registry.check_published_versions(con, journeys)
     for journey in journeys:
         problems.extend(model.check_fields(journey, org_fields, contact_fields))
     for problem in sorted(problems, key=lambda p: (str(p.file), p.line)):

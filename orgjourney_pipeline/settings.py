@@ -55,3 +55,9 @@ def sql_dir() -> Path:
     """The `sql/` folder: inside the installed package, or at the repository root."""
     installed = PACKAGE_DIR / "sql"
     return installed if installed.is_dir() else PACKAGE_DIR.parent / "sql"
+
+
+def demo_journeys_dir() -> Path:
+    """The bundled example journeys: inside the installed package, or `data/journeys/`."""
+    installed = PACKAGE_DIR / "demo_journeys"
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / "data" / "journeys"
