@@ -24,7 +24,9 @@ test: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
+# The instance settings limit the warehouse pool to one run at a time.
 dagster: $(STAMP)
+	mkdir -p .dagster_home && cp dagster_project/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 clean:

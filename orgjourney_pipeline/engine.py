@@ -193,7 +193,8 @@ def run_window(
         # loop free of waits (validation forbids one), a walk ends within as many passes as
         # the longest journey has steps.
         limit = 2 + max((len(j.steps) for j in catalog.versions.values()), default=0)
-        for _ in range(limit):
+        for walk_pass in range(1, limit + 1):
+            params["walk_pass"] = walk_pass
             acting = [run(step) for step in entry.steps][0]
             if acting == 0:
                 break
@@ -245,6 +246,7 @@ def window_parameters(
         "load_seq": load_seq,
         "prev_load_seq": previous[0] if previous else -1,
         "first_window_start": first_start or window.start,
+        "walk_pass": 0,  # the pass of the step walk (set by the loop)
     }
 
 

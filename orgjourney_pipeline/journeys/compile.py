@@ -44,6 +44,16 @@ RELATION_COLUMNS: dict[str, dict[str, str]] = {
         "step_id": "varchar",
         "org_id": "varchar",
     },
+    "conversion_activities": {
+        "journey_id": "varchar",
+        "journey_version": "integer",
+        "org_id": "varchar",
+        "event_id": "varchar",
+        "contact_id": "varchar",
+        "occurred_at": "timestamp",
+        "within": "interval",
+        "exits": "boolean",
+    },
     "addressed_contacts": {
         "enrollment_id": "varchar",
         "journey_id": "varchar",
@@ -127,6 +137,9 @@ def compile_window(
         ),
         "wait_matches": _union(
             query for journey in moving_versions.values() for query in _wait_matches(journey)
+        ),
+        "conversion_activities": _union(
+            _conversion_activities(journey) for journey in versions.values()
         ),
         "addressed_contacts": _union(
             query
@@ -581,6 +594,46 @@ def _wait_matches(journey: model.Journey) -> list[exp.Query]:
             )
         )
     return queries
+
+
+def _conversion_activities(journey: model.Journey) -> exp.Query | None:
+    """Attribution activities of organizations processed this window, for one journey version.
+
+    Conversions are recorded whatever the journey's state, so every known version counts.
+    """
+    attribution = journey.attribution
+    if attribution is None:
+        return None
+    within = exp.Interval(
+        this=exp.Literal.string(str(float(attribution.within_days) * 86400)),
+        unit=exp.var("SECOND"),
+    )
+    exits = journey.exit is not None and journey.exit.on_conversion
+    return (
+        exp.select(
+            _journey_literal(journey).as_("journey_id"),
+            exp.Literal.number(journey.version).as_("journey_version"),
+            exp.column("org_id", "m"),
+            exp.column("event_id", "a"),
+            exp.column("contact_id", "a"),
+            exp.column("occurred_at", "a"),
+            within.as_("within"),
+            exp.Boolean(this=exits).as_("exits"),
+        )
+        .from_(exp.to_table("window_activities").as_("a"))
+        .join(exp.to_table("memberships_at").as_("m"), on="m.contact_id = a.contact_id")
+        .where(
+            _all(
+                [
+                    exp.EQ(
+                        this=exp.column("activity_type", "a"),
+                        expression=exp.Literal.string(attribution.activity),
+                    ),
+                    where_properties(attribution.where or {}, exp.column("properties", "a")),
+                ]
+            )
+        )
+    )
 
 
 def _addressed_contacts(journey: model.Journey, scope: FilterScope) -> list[exp.Query]:

@@ -3,7 +3,7 @@
 -- target: enrollment_steps
 -- write: append
 -- grain: one row per enrollment and step reached
--- params: $window_end
+-- params: $window_end, $walk_pass
 select
     enrollment_id,
     journey_id,
@@ -11,7 +11,8 @@ select
     org_id,
     step_id,
     $window_end as reached_at,
-    outcome
+    outcome,
+    $walk_pass as step_seq
 from walk_ready
 where action not in ('delay', 'wait_for')
 
@@ -24,7 +25,8 @@ select
     walk.org_id,
     walk.step_id,
     $window_end as reached_at,
-    'waiting' as outcome
+    'waiting' as outcome,
+    $walk_pass as step_seq
 from walk
 inner join journey_steps
     on journey_steps.journey_id = walk.journey_id
