@@ -29,11 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from pydantic import Field
 
-from orgjourney_pipeline import engine, exports, ingest, reports, warehouse
+from orgjourney_pipeline import engine, ingest, pipeline, reports, warehouse
 from orgjourney_pipeline.journeys import registry
+from orgjourney_pipeline.pipeline import processed_span
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
 
 from .resources import OrgjourneyResource
@@ -156,7 +156,6 @@ def build_journey_window(partitions_def: dg.HourlyPartitionsDefinition) -> dg.As
         with user_errors(), orgjourney.connect() as con:
 
             def on_window(result: engine.WindowResult) -> None:
-                exports.export_window(con, result.window.end, settings.exports)
                 window = result.window
                 context.log.info(
                     f"processed window {format_instant(window.start)} .. "
@@ -179,14 +178,12 @@ def build_journey_window(partitions_def: dg.HourlyPartitionsDefinition) -> dg.As
             # The warehouse continues after its last processed window; the range's start only
             # matters on a warehouse that has processed none (as `run --from`).
             _, last_end = processed_span(con)
-            # The same sequence as `orgjourney run`: finish exports a crash left out, then run.
-            exports.remove_partials(settings.exports)
-            exports.export_pending_windows(con, settings.exports)
-            report = engine.run_windows(
+            # The same sequence as `orgjourney run`.
+            report = pipeline.run_and_export(
                 con,
-                through=range_end,
-                start=range_start if last_end is None else None,
-                journeys_dir=settings.journeys,
+                settings,
+                range_end,
+                range_start if last_end is None else None,
                 on_window=on_window,
             )
             first_start, _ = processed_span(con)
@@ -213,14 +210,6 @@ def user_errors() -> Iterator[None]:
         yield
     except (warehouse.WarehouseBusy, registry.PublishedVersionChanged) as error:
         raise dg.Failure(str(error)) from error
-
-
-def processed_span(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
-    """The start of the first and the end of the last processed window (None: none yet)."""
-    first_start, last_end = con.execute(
-        "select min(window_start), max(window_end) from runs"
-    ).fetchone()
-    return first_start, last_end
 
 
 def ingest_metadata(report: ingest.IngestReport) -> dict[str, object]:

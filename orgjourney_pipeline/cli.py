@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orgjourney_pipeline import engine, exports, reports, warehouse
+from orgjourney_pipeline import engine, exports, pipeline, reports, warehouse
 from orgjourney_pipeline.journeys import registry
 from orgjourney_pipeline.settings import Settings, demo_journeys_dir
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
@@ -142,16 +142,8 @@ def run(settings: Settings, through: datetime, start: datetime | None, dry_run: 
 def run_with_progress(
     con, settings: Settings, through: datetime, start: datetime | None, *, dry_run: bool = False
 ) -> engine.RunReport:
-    """Run windows (a progress bar when there are several), then write their exports."""
-    if not dry_run:
-        exports.remove_partials(settings.exports)
-        exports.export_pending_windows(con, settings.exports)
+    """Run and export windows, with a progress bar when there are several."""
     planned = len(engine.plan_windows(con, through, start).windows)
-
-    def after_window(result: engine.WindowResult) -> None:
-        if not dry_run:
-            exports.export_window(con, result.window.end, settings.exports)
-
     with Progress(
         TextColumn("windows"),
         BarColumn(),
@@ -162,18 +154,13 @@ def run_with_progress(
         disable=planned <= 1,
     ) as progress:
         task = progress.add_task("windows", total=planned)
-
-        def on_window(result: engine.WindowResult) -> None:
-            after_window(result)
-            progress.advance(task)
-
-        return engine.run_windows(
+        return pipeline.run_and_export(
             con,
+            settings,
             through,
             start,
-            journeys_dir=settings.journeys,
             dry_run=dry_run,
-            on_window=on_window,
+            on_window=lambda _result: progress.advance(task),
         )
 
 

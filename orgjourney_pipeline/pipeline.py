@@ -1,0 +1,54 @@
+"""The `run` sequence shared by the CLI and the Dagster window asset.
+
+Windows commit one at a time; each committed window's sends and organization updates are
+then exported. Exports a crash left out (a window committed, its files not yet written) are
+written first, so every committed window ends up exported exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import duckdb
+
+from orgjourney_pipeline import engine, exports
+from orgjourney_pipeline.settings import Settings
+
+
+def run_and_export(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    through: datetime,
+    start: datetime | None = None,
+    *,
+    dry_run: bool = False,
+    on_window: Callable[[engine.WindowResult], None] | None = None,
+) -> engine.RunReport:
+    """Process every unprocessed window through `through`, exporting each as it commits."""
+    if not dry_run:
+        exports.remove_partials(settings.exports)
+        exports.export_pending_windows(con, settings.exports)
+
+    def after_window(result: engine.WindowResult) -> None:
+        if not dry_run:
+            exports.export_window(con, result.window.end, settings.exports)
+        if on_window is not None:
+            on_window(result)
+
+    return engine.run_windows(
+        con,
+        through,
+        start,
+        journeys_dir=settings.journeys,
+        dry_run=dry_run,
+        on_window=after_window,
+    )
+
+
+def processed_span(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
+    """The start of the first and the end of the last processed window (None: none yet)."""
+    first_start, last_end = con.execute(
+        "select min(window_start), max(window_end) from runs"
+    ).fetchone()
+    return first_start, last_end
