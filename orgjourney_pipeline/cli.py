@@ -105,18 +105,36 @@ def ingest(settings: Settings, paths: tuple[Path, ...], as_of: datetime | None) 
         sys.exit(1)
 
 
+INGEST_FILES_SHOWN = 12
+
+
 def print_ingest_report(report) -> None:
-    """One line per file: what was loaded, known, rejected."""
+    """One line per file (per kind and status when there are many): loaded, known, rejected."""
     table = Table("file", "kind", "status", "loaded", "duplicate", "rejected", title="ingest")
-    for result in report.files:
-        table.add_row(
-            Path(result.file).name,
-            result.kind or "?",
-            result.status,
-            str(result.rows_loaded),
-            str(result.rows_duplicate),
-            str(result.rows_rejected),
-        )
+    if len(report.files) <= INGEST_FILES_SHOWN:
+        rows = [
+            (
+                Path(r.file).name,
+                r.kind or "?",
+                r.status,
+                r.rows_loaded,
+                r.rows_duplicate,
+                r.rows_rejected,
+            )
+            for r in report.files
+        ]
+    else:
+        groups: dict[tuple[str, str], list[int]] = {}
+        for r in report.files:
+            totals = groups.setdefault((r.kind or "?", r.status), [0, 0, 0, 0])
+            for index, value in enumerate((1, r.rows_loaded, r.rows_duplicate, r.rows_rejected)):
+                totals[index] += value
+        rows = [
+            (f"{files} file(s)", kind, status, loaded, duplicate, rejected)
+            for (kind, status), (files, loaded, duplicate, rejected) in groups.items()
+        ]
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
     console.print(table)
     for result in report.files:
         if result.status == "rejected":
@@ -189,7 +207,9 @@ def print_run_report(con, report: engine.RunReport) -> None:
             table.add_row(journey_id, str(entered), str(sent), str(suppressed))
         console.print(table)
         return
-    table = Table("journey", "entered", "sent", "suppressed", "completed", "exited", title="journeys")
+    table = Table(
+        "journey", "entered", "sent", "suppressed", "completed", "exited", title="journeys"
+    )
     for row in reports.run_summary(con, first.start, last.end):
         table.add_row(
             row.journey_id,
@@ -305,8 +325,17 @@ def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
         console.print("the journey has no send step")
         return
     if not result.first_send_due:
-        console.print(f"first send '{result.first_send_step}' is not due at entry (it follows a wait)")
-    table = Table("org_id", "contact_id", "channel", "address", "suppressed", title=f"first send: {result.first_send_step}")
+        console.print(
+            f"first send '{result.first_send_step}' is not due at entry (it follows a wait)"
+        )
+    table = Table(
+        "org_id",
+        "contact_id",
+        "channel",
+        "address",
+        "suppressed",
+        title=f"first send: {result.first_send_step}",
+    )
     for org_id, contact_id, channel, address, reason in result.recipients:
         table.add_row(org_id, contact_id, channel, address or "", reason or "")
     console.print(table)
@@ -316,10 +345,23 @@ def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
 @click.argument("what", type=click.Choice(exports.EXPORTABLE))
 @click.option("--journey", "journey_id", help="Only this journey.")
 @click.option("--since", type=INSTANT, help="Only rows at or after this instant.")
-@click.option("--format", "file_format", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
 @click.pass_obj
-def export(settings: Settings, what: str, journey_id: str | None, since: datetime | None, file_format: str, out: Path) -> None:
+def export(
+    settings: Settings,
+    what: str,
+    journey_id: str | None,
+    since: datetime | None,
+    file_format: str,
+    out: Path,
+) -> None:
     """Write sends, conversions or enrollments to a CSV or Parquet file."""
     with open_warehouse(settings) as con:
         rows = exports.export_table(

@@ -171,7 +171,11 @@ def run_window(
     started_at, clock = utc_now(), time.perf_counter()
     params = window_parameters(con, window, load_seq)
     registry.register(con, catalog, window.end)
-    compiled = prepare_journeys(con, catalog, window, load_seq)
+    # Each compiled relation becomes SQL text once per window, however many steps use it.
+    compiled = {
+        name: query.sql(dialect="duckdb")
+        for name, query in prepare_journeys(con, catalog, window, load_seq).items()
+    }
     counts: dict[str, int] = {}
     step_seconds: dict[str, float] = {}
 

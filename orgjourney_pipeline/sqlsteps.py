@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -39,6 +40,7 @@ from orgjourney_pipeline.settings import sql_dir
 WRITE_MODES = ("view", "temp", "append", "upsert", "replace")
 _HEADER = re.compile(r"^--\s*(target|write|grain|params)\s*:\s*(.+?)\s*$")
 _UPSERT = re.compile(r"^upsert\s*\(([^)]*)\)$")
+_TOKEN = re.compile(r"__(param|compiled)_([A-Za-z0-9_]+?)__")
 
 
 class StepFileError(ValueError):
@@ -68,12 +70,31 @@ class SqlStep:
             table.name for table in self.statement.find_all(exp.Table) if table.db == "compiled"
         }
 
+    @cached_property
+    def template(self) -> str:
+        """The statement as DuckDB SQL once, with tokens where values and relations go."""
+
+        def mark(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Placeholder):
+                return exp.column(f"__param_{node.name}__")
+            if isinstance(node, exp.Table) and node.db == "compiled":
+                return exp.Table(
+                    this=exp.to_identifier(f"__compiled_{node.name}__"),
+                    alias=exp.TableAlias(this=exp.to_identifier(node.alias or node.name)),
+                )
+            return node
+
+        return self.statement.transform(mark).sql(dialect="duckdb", comments=False)
+
     def render(
         self,
         params: Mapping[str, object],
-        compiled: Mapping[str, exp.Query] | None = None,
+        compiled: Mapping[str, exp.Query | str] | None = None,
     ) -> str:
-        """The statement as DuckDB SQL: placeholders become literals, `compiled.x` its query."""
+        """The statement as DuckDB SQL: placeholders become literals, `compiled.x` its query.
+
+        Values are rendered as literals by sqlglot, so a value is never SQL text.
+        """
         compiled = compiled or {}
         missing = self.parameters - set(params)
         if missing:
@@ -82,18 +103,14 @@ class SqlStep:
         if absent:
             raise StepFileError(f"{self.path.name}: no compiled relation(s) {sorted(absent)}")
 
-        def bind(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Placeholder):
-                return literal(params[node.name])
-            if isinstance(node, exp.Table) and node.db == "compiled":
-                alias = node.alias or node.name
-                return exp.Subquery(
-                    this=compiled[node.name].copy(),
-                    alias=exp.TableAlias(this=exp.to_identifier(alias)),
-                )
-            return node
+        def substitute(match: re.Match) -> str:
+            kind, name = match.groups()
+            if kind == "param":
+                return literal(params[name]).sql(dialect="duckdb")
+            query = compiled[name]
+            return f"({query if isinstance(query, str) else query.sql(dialect='duckdb')})"
 
-        return self.statement.transform(bind).sql(dialect="duckdb", comments=False)
+        return _TOKEN.sub(substitute, self.template)
 
 
 @dataclass(frozen=True)
@@ -147,7 +164,7 @@ def run_step(
     con: duckdb.DuckDBPyConnection,
     step: SqlStep,
     params: Mapping[str, object],
-    compiled: Mapping[str, exp.Query] | None = None,
+    compiled: Mapping[str, exp.Query | str] | None = None,
 ) -> int:
     """Execute a step and write its rows as its header says; return the number of rows."""
     return write_rows(con, step.render(params, compiled), step.target, step.write, step.keys)

@@ -676,12 +676,11 @@ def _following(journey: model.Journey, step: model.Step) -> str:
 
 
 def _union(queries: Iterable[exp.Query | None]) -> exp.Query | None:
-    result = None
-    for query in queries:
-        if query is None:
-            continue
-        result = query if result is None else exp.union(result, query, distinct=False)
-    return result
+    """`UNION ALL` of the queries (None for none); the queries are fresh, so not copied."""
+    present = [query for query in queries if query is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    return exp.union(*present, distinct=False, copy=False)
 
 
 def _empty(columns: Mapping[str, str]) -> exp.Query:
