@@ -4,12 +4,14 @@ Each file is loaded in its own transaction together with its row in the ledger
 `ingested_files`, which is keyed by the sha256 of the file's bytes, so a file loads exactly
 once whatever its name. Loading a file:
 
-1. read   CSV with Arrow (every column as text), Parquet and JSON Lines with DuckDB; every
-          row carries its 1-based row number (JSON Lines: its line number);
+1. read   CSV with Arrow (every column as text, after DuckDB's strict parser has checked
+          the quoting), Parquet and JSON Lines with DuckDB; every row carries its 1-based
+          row number (CSV: the record after the header; JSON Lines: its line number);
 2. check  the columns: a file that cannot be read or lacks a required column is rejected
           whole, and nothing of it is written;
 3. type   the custom fields of organizations and contacts, adding new ones to the
-          `*_versions` table (a type conflicting with the recorded one turns the field to text);
+          `*_versions` table (a type conflicting with the recorded one turns the field to text;
+          a field recorded before it had any value takes the type of its first values);
 4. stage  every row into a temp table with its typed values and, if it is rejected, why;
 5. write  the rejected rows, then append the new activities (deduplicated on event_id) or
           fold each snapshot into its `*_versions` table as changes (`_fold_snapshot`).
