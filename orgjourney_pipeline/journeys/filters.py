@@ -10,14 +10,16 @@ Example:
     >>> from orgjourney_pipeline.journeys.model import FieldCondition
     >>> clock = Clock(window_end=datetime(2026, 1, 5, 10), today=date(2026, 1, 5), load_seq=3)
     >>> scope = FilterScope("org", "o", {"tier": "text"}, clock)
-    >>> compile_filter(FieldCondition(field="tier", op="eq", value="Gold"), scope).sql("duckdb")
-    "COALESCE(LOWER(o.tier) = 'gold', FALSE)"
+    >>> print(compile_filter(FieldCondition(field="tier", op="eq", value="Gold"), scope).sql())
+    COALESCE(LOWER(CAST(o."tier" AS VARCHAR)) = 'gold', FALSE)
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlglot import exp
 
@@ -63,11 +65,15 @@ def compile_filter(node: model.Filter | None, scope: FilterScope) -> exp.Express
     raise TypeError(f"not a filter node: {node!r}")
 
 
-def where_properties(where: dict, properties: exp.Expression) -> exp.Expression:
-    """`where: {property: value}` over an activity's JSON `properties`: every pair matches."""
+def where_properties(where: Mapping[str, object], properties: exp.Expression) -> exp.Expression:
+    """`where: {property: value}` over an activity's JSON `properties`: every pair matches.
+
+    A property is a top-level key of the JSON object, even when its name has a dot or a
+    space; its value is compared as JSON text (`true`, `5`, `gold`).
+    """
     matches = [
         exp.EQ(
-            this=exp.func("json_extract_string", properties, exp.Literal.string(f"$.{key}")),
+            this=exp.func("json_extract_string", properties, exp.Literal.string(_json_path(key))),
             expression=exp.Literal.string(_text(value)),
         )
         for key, value in sorted(where.items())
@@ -90,19 +96,17 @@ def _field_condition(node: model.FieldCondition, scope: FilterScope) -> exp.Expr
         return _two_valued(_within_days(column, field_type, op, value, scope.clock))
     if field_type == "list":
         return _list_condition(column, op, value)
-    subject, literals = _comparable(
-        column, field_type, value if op not in ("in", "not_in") else None
-    )
+    if op in ("contains", "starts_with"):  # text operators: any field compares as its text
+        subject, literal = _comparable(column, "text", value)
+        return _two_valued(exp.func(op, subject, literal))
     if op in ("in", "not_in"):
+        subject = _comparable(column, field_type, None)[0]
         options = [_comparable(column, field_type, item)[1] for item in value]
-        matched = exp.In(this=subject, expressions=options)
+        matched = _two_valued(exp.In(this=subject, expressions=options))
         if op == "in":
-            return _two_valued(matched)
+            return matched
         return exp.or_(exp.Is(this=column, expression=exp.Null()), exp.not_(exp.paren(matched)))
-    if op == "contains":
-        return _two_valued(exp.func("contains", subject, literals))
-    if op == "starts_with":
-        return _two_valued(exp.func("starts_with", subject, literals))
+    subject, literal = _comparable(column, field_type, value)
     comparison = {
         "eq": exp.EQ,
         "ne": exp.NEQ,
@@ -110,9 +114,9 @@ def _field_condition(node: model.FieldCondition, scope: FilterScope) -> exp.Expr
         "lte": exp.LTE,
         "gt": exp.GT,
         "gte": exp.GTE,
-    }[op](this=subject, expression=literals)
+    }[op](this=subject, expression=literal)
     if op == "ne":  # an empty field is "not equal" to anything
-        return exp.or_(exp.Is(this=column, expression=exp.Null()), comparison)
+        return exp.or_(exp.Is(this=column, expression=exp.Null()), _two_valued(comparison))
     return _two_valued(comparison)
 
 
@@ -122,10 +126,12 @@ def _comparable(
     """The column and the value in a form they compare in: text ignores case."""
     if field_type == "number":
         return column, exp.cast(exp.Literal.string(_text(value)), exp.DataType.Type.DOUBLE)
-    if field_type == "date":
-        return column, exp.cast(exp.Literal.string(_text(value)), exp.DataType.Type.DATE)
+    if field_type == "date":  # a timestamp written for a date field compares by its date
+        text = _text(value)
+        day = text[:10] if _DATE_PREFIX.match(text) else text
+        return column, exp.cast(exp.Literal.string(day), exp.DataType.Type.DATE)
     if field_type == "timestamp":
-        return column, exp.cast(exp.Literal.string(_text(value)), exp.DataType.Type.TIMESTAMP)
+        return column, _timestamp_literal(value)
     if field_type == "bool":
         return column, exp.Boolean(this=_text(value).lower() in ("true", "yes", "1"))
     return exp.Lower(this=exp.cast(column, exp.DataType.Type.VARCHAR)), exp.Literal.string(
@@ -179,7 +185,7 @@ def _within_days(
         kind = exp.DataType.Type.DATE
         bounds = (low.isoformat(), high.isoformat())
     else:
-        now = clock.window_end
+        now = _naive_utc(clock.window_end)
         low, high = (now - span, now) if op == "within_last_days" else (now, now + span)
         kind = exp.DataType.Type.TIMESTAMP
         bounds = (low.isoformat(sep=" "), high.isoformat(sep=" "))
@@ -257,7 +263,37 @@ def _combine(parts: list[exp.Expression], join, empty: bool) -> exp.Expression:
 
 
 def _timestamp(value: datetime) -> exp.Expression:
-    return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP)
+    """An instant as a naive UTC timestamp literal (how the warehouse stores instants)."""
+    return exp.cast(
+        exp.Literal.string(_naive_utc(value).isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP
+    )
+
+
+def _timestamp_literal(value: object) -> exp.Expression:
+    """A filter value for a timestamp field; an offset is honoured (DuckDB's cast drops it)."""
+    text = _text(value)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return exp.cast(exp.Literal.string(text), exp.DataType.Type.TIMESTAMP)
+    return _timestamp(moment)
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _json_path(key: str) -> str:
+    """The JSON path of a top-level key: `$.key`, or `$."a.b"` for any other name."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"$.{key}"
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _text(value: object) -> str:

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import difflib
+import functools
 import hashlib
 import io
 import json
@@ -322,15 +324,34 @@ class Journey:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def definition(self) -> dict[str, Any]:
-        """The canonical definition: everything but `state`, with top-level defaults filled."""
-        definition = {key: value for key, value in self.raw.items() if key != "state"}
-        definition.setdefault("timezone", "UTC")
-        definition.setdefault("frequency", "once")
-        definition.setdefault("send_to", "everyone")
-        definition.setdefault("unsubscribe", "global")
+        """The canonical definition: everything but `state`, as plain data with every default.
+
+        Built from the parsed journey, not the file's text, so key order, comments, quoting
+        and explicitly written defaults do not change it; `journey_from_definition` reads it
+        back to an equal journey.
+        """
+        definition: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "timezone": self.timezone,
+            "entry": _entry_definition(self.entry),
+            "frequency": self.frequency,
+            "send_to": _send_to_definition(self.send_to),
+            "unsubscribe": "global" if self.unsubscribe is None else {"audience": self.unsubscribe},
+            "steps": [_step_definition(step) for step in self.steps],
+        }
+        if self.exit is not None:
+            definition["exit"] = _exit_definition(self.exit)
+        if self.attribution is not None:
+            definition["attribution"] = _attribution_definition(self.attribution)
+        description = self.raw.get("description")
+        if description is not None:
+            definition["description"] = description
         return definition
 
     def definition_hash(self) -> str:
+        """sha256 of the canonical definition (sorted keys, compact JSON)."""
         canonical = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -339,11 +360,18 @@ class Journey:
 
 
 def load_journeys(folder: Path) -> tuple[list[Journey], list[Problem]]:
-    """Every `*.yaml` / `*.yml` journey in a folder; a file with an error yields no journey."""
+    """Every `*.yaml` / `*.yml` journey in a folder (hidden files aside), in name order.
+
+    A file with an error yields no journey; a second file with an id already seen is an error.
+    """
     journeys: list[Journey] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix in (".yaml", ".yml"))
+    files = sorted(
+        path
+        for path in Path(folder).iterdir()
+        if path.suffix in (".yaml", ".yml") and not path.name.startswith(".")  # editor files
+    )
     for path in files:
         journey, file_problems = load_journey(path)
         problems.extend(file_problems)
@@ -405,6 +433,8 @@ class _Reader:
         self.source = source
         self.problems: list[Problem] = []
         self.journey_id: str | None = None
+        # (step id, label, target) -> the line where the step names that target
+        self.target_lines: dict[tuple[str, str, str], int] = {}
 
     # positions ------------------------------------------------------------------------------
 
@@ -441,7 +471,7 @@ class _Reader:
             if key not in allowed:
                 self.error(
                     self.line_of(node, key),
-                    f"{where}: unknown key '{key}' (expected one of: {', '.join(allowed)})",
+                    f"{where}: unknown key '{key}'" + _hint(str(key), allowed),
                 )
 
     def text(self, node: Mapping, key: str, where: str, required: bool = True) -> str | None:
@@ -548,7 +578,7 @@ class _Reader:
         state = self.choice(doc, "state", STATES, "draft")
         frequency = self.choice(doc, "frequency", FREQUENCIES, "once")
         timezone = self.text(doc, "timezone", "journey", required=False) or "UTC"
-        if not _valid_timezone(timezone):
+        if doc.get("timezone") == "" or not _valid_timezone(timezone):
             self.error(self.line_of(doc, "timezone"), f"timezone: unknown time zone '{timezone}'")
         entry = self.entry(doc)
         exit_ = self.exit(doc)
@@ -578,24 +608,36 @@ class _Reader:
             steps=steps,
             source=self.source,
             raw=_plain(doc),
-            lines={str(key): self.line_of(doc, key) for key in doc},
+            lines=self.key_lines(doc),
         )
         return journey, self.problems
+
+    def key_lines(self, doc: Mapping) -> dict[str, int]:
+        """Lines of the top-level keys, and of the entry's keys as `entry.<key>`."""
+        lines = {str(key): self.line_of(doc, key) for key in doc}
+        entry = doc.get("entry")
+        if isinstance(entry, Mapping):
+            lines.update({f"entry.{key}": self.line_of(entry, key) for key in entry})
+        return lines
 
     def choice(self, node: Mapping, key: str, options: tuple[str, ...], default: str) -> str:
         value = node.get(key, default)
         if value not in options:
             self.error(
                 self.line_of(node, key),
-                f"{key}: '{value}' is not one of: {', '.join(options)}",
+                f"{key}: '{value}' is not one of: {', '.join(options)}"
+                + _near(str(value), options),
             )
             return default
         return value
 
     def entry(self, doc: Mapping) -> Entry | None:
-        node = self.mapping(
-            doc.get("entry"), "entry", self.line_of(doc, "entry", self.line_of(doc))
-        )
+        if doc.get("entry") is None:
+            self.error(
+                self.line_of(doc, "entry", self.line_of(doc)), "journey: 'entry' is required"
+            )
+            return None
+        node = self.mapping(doc["entry"], "entry", self.line_of(doc, "entry"))
         if node is None:
             return None
         keys_by_kind = {
@@ -607,10 +649,17 @@ class _Reader:
             "recurring": ("every", "on", "day", "at", "filter"),
         }
         when = node.get("when")
+        if when is None:
+            self.error(
+                self.line_of(node),
+                f"entry: 'when' is required (one of: {', '.join(ENTRY_KINDS)})",
+            )
+            return None
         if when not in keys_by_kind:
             self.error(
                 self.line_of(node, "when", self.line_of(node)),
-                f"entry.when: '{when}' is not one of: {', '.join(ENTRY_KINDS)}",
+                f"entry.when: '{when}' is not one of: {', '.join(ENTRY_KINDS)}"
+                + _near(str(when), ENTRY_KINDS),
             )
             return None
         self.known_keys(node, ("when", *keys_by_kind[when]), f"entry ({when})")
@@ -647,6 +696,8 @@ class _Reader:
                     self.error(self.line_of(node, "on"), f"entry.on: '{day}' is not a weekday")
             if every == "week" and not on:
                 self.error(self.line_of(node), "entry.on: weekdays are required for every: week")
+            if on and every != "week":
+                self.error(self.line_of(node, "on"), f"entry.on: only for every: week, not {every}")
             kwargs["on"] = on
             day = self.number(node, "day", "entry", integer=True, minimum=1)
             if day is not None and day > 31:
@@ -654,6 +705,10 @@ class _Reader:
             if every == "month" and day is None:
                 self.error(
                     self.line_of(node), "entry.day: a day 1..31 is required for every: month"
+                )
+            if "day" in node and every != "month":
+                self.error(
+                    self.line_of(node, "day"), f"entry.day: only for every: month, not {every}"
                 )
             kwargs["day"] = day
         return Entry(**kwargs)
@@ -681,10 +736,10 @@ class _Reader:
                 self.line_of(node, "on_conversion"), "exit.on_conversion: expected true or false"
             )
             on_conversion = False
-        return Exit(
-            filter=self.filter_at(node, "filter", "exit.filter", subject="org", since=True),
-            on_conversion=on_conversion,
-        )
+        exit_filter = self.filter_at(node, "filter", "exit.filter", subject="org", since=True)
+        if exit_filter is None and not on_conversion:
+            return None  # `exit: {}` says nothing
+        return Exit(filter=exit_filter, on_conversion=on_conversion)
 
     def send_to(self, node: Mapping, key: str, where: str) -> Filter | None:
         value = node.get(key)
@@ -785,10 +840,13 @@ class _Reader:
         self.known_keys(node, ("field", "op", "value"), where)
         name = self.text(node, "field", where)
         op = node.get("op")
+        if op is None:
+            self.error(line, f"{where}: 'op' is required (one of: {', '.join(OPS)})")
+            return None
         if op not in OPS:
             self.error(
                 self.line_of(node, "op", line),
-                f"{where}.op: '{op}' is not one of: {', '.join(OPS)}",
+                f"{where}.op: '{op}' is not one of: {', '.join(OPS)}" + _near(str(op), OPS),
             )
             return None
         value = _plain(node.get("value"))
@@ -813,7 +871,9 @@ class _Reader:
             return None
         if name is None:
             return None
-        return FieldCondition(field=name, op=op, value=value, line=line)
+        return FieldCondition(
+            field=name, op=op, value=value, line=self.line_of(node, "field", line)
+        )
 
     def activity_condition(
         self, node: Mapping, where: str, line: int, subject: str, since: bool
@@ -873,10 +933,32 @@ class _Reader:
         for step in steps:
             for label, target in _targets(step):
                 if target != "end" and target not in ids:
-                    self.error(step.line, f"step '{step.id}' {label}: no step with id '{target}'")
+                    self.error(
+                        self.target_lines.get((step.id, label, target), step.line),
+                        f"step '{step.id}' {label}: no step with id '{target}'"
+                        + _hint(target, [*ids, "end"]),
+                    )
         if not any(p.severity == "error" for p in self.problems):
             self.check_loops(steps)
+            self.check_reachable(steps)
         return tuple(steps)
+
+    def check_reachable(self, steps: list[Step]) -> None:
+        """A step no path from the first step leads to never runs: a warning."""
+        if not steps:
+            return
+        order = [s.id for s in steps]
+        by_id = {s.id: s for s in steps}
+        seen = {order[0]}
+        todo = [order[0]]
+        while todo:
+            for _, target in _targets(by_id[todo.pop()], order):
+                if target in by_id and target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        for step in steps:
+            if step.id not in seen:
+                self.warn(step.line, f"step '{step.id}' is unreachable: no step leads to it")
 
     def step(self, node: Any, index: int, line: int) -> Step | None:
         where = f"steps[{index}]"
@@ -891,17 +973,19 @@ class _Reader:
                     self.line_of(node, "id"), f"{where}: id must use only a-z, 0-9, '_' and '-'"
                 )
         actions = [key for key in node if key in ACTIONS]
-        others = [key for key in node if key not in ACTIONS]
-        allowed = {"id", "next", "name", "send_to", "then", "else"}
-        for key in others:
-            if key not in allowed:
-                self.error(
-                    self.line_of(node, key),
-                    f"{where}: unknown key '{key}' (actions: {', '.join(ACTIONS)})",
-                )
+        allowed = ("id", "next", "name", "send_to", "then", "else")
+        unknown = [key for key in node if key not in ACTIONS and key not in allowed]
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), [*ACTIONS, *allowed], n=1)
+            hint = (
+                f" (did you mean '{close[0]}'?)" if close else f" (actions: {', '.join(ACTIONS)})"
+            )
+            self.error(self.line_of(node, key), f"{where}: unknown key '{key}'{hint}")
         if len(actions) != 1:
-            found = ", ".join(actions) if actions else "none"
-            self.error(line, f"{where}: needs exactly one action, found {found}")
+            if actions or not unknown:  # a misspelt action is already reported
+                found = ", ".join(actions) if actions else "none"
+                at = self.line_of(node, actions[1], line) if len(actions) > 1 else line
+                self.error(at, f"{where}: needs exactly one action, found {found}")
             return None
         action = actions[0]
         next_step = self.text(node, "next", where, required=False)
@@ -910,6 +994,8 @@ class _Reader:
         if step_id is None:
             return None
         common = {"id": step_id, "next": next_step, "line": line}
+        if next_step is not None:
+            self.target_lines[(step_id, "next", next_step)] = self.line_of(node, "next", line)
         for key in ("then", "else"):
             if key in node and action != "wait_for":
                 self.error(self.line_of(node, key), f"{where}: '{key}' belongs to wait_for steps")
@@ -944,9 +1030,11 @@ class _Reader:
                         self.line_of(body, "weekdays"),
                         f"{where}.delay.weekdays: '{day}' is not a weekday",
                     )
-            has_duration = any(v is not None for v in duration.values())
-            if has_duration == ("until" in body):
-                self.error(body_line, f"{where}.delay: give minutes/hours/days or until (not both)")
+            has_duration = any(key in body for key in duration)
+            if has_duration and "until" in body:
+                self.error(body_line, f"{where}.delay: give minutes/hours/days or until, not both")
+            elif not has_duration and "until" not in body and set(body) <= {"weekdays"}:
+                self.error(body_line, f"{where}.delay: give minutes, hours or days, or until")
             if weekdays and "until" not in body:
                 self.error(self.line_of(body, "weekdays"), f"{where}.delay.weekdays: needs `until`")
             return Delay(until=until, weekdays=weekdays, **duration, **common)
@@ -965,6 +1053,10 @@ class _Reader:
             else_ = self.text(node, "else", where, required=False) or self.text(
                 body, "else", f"{where}.wait_for", required=False
             )
+            for key, target in (("then", then), ("else", else_)):
+                if target is not None:
+                    holder = node if key in node else body
+                    self.target_lines[(step_id, key, target)] = self.line_of(holder, key, line)
             if activity is None or timeout is None:
                 return None
             return WaitFor(
@@ -993,6 +1085,10 @@ class _Reader:
                 if percent is None:
                     return None
                 branches.append((percent, str(branch["goto"])))
+                self.target_lines.setdefault(
+                    (step_id, "goto", str(branch["goto"])),
+                    self.line_of(branch, "goto", branch_line),
+                )
             total = sum(p for p, _ in branches)
             if abs(total - 100) > 1e-9 or any(int(p) != p for p, _ in branches):
                 self.error(
@@ -1047,7 +1143,8 @@ class _Reader:
         self.known_keys(body, ("minutes", "hours", "days"), f"{where}.{key}")
         values = {k: self.number(body, k, f"{where}.{key}") for k in ("minutes", "hours", "days")}
         if all(v is None for v in values.values()):
-            self.error(self.line_of(node, key), f"{where}.{key}: give minutes, hours or days")
+            if not body:  # a wrong key or value is already reported
+                self.error(self.line_of(node, key), f"{where}.{key}: give minutes, hours or days")
             return None
         return Duration(**values)
 
@@ -1064,6 +1161,9 @@ class _Reader:
                 if i != len(body) - 1:
                     self.error(branch_line, f"{label}: `else` must be the last branch")
                 else_ = str(branch["else"])
+                self.target_lines[(common["id"], "else", else_)] = self.line_of(
+                    branch, "else", branch_line
+                )
                 continue
             if not isinstance(branch, Mapping) or set(branch) != {"if", "goto"}:
                 self.error(
@@ -1076,6 +1176,10 @@ class _Reader:
             if condition is None:
                 return None
             branches.append((condition, str(branch["goto"])))
+            self.target_lines.setdefault(
+                (common["id"], "goto", str(branch["goto"])),
+                self.line_of(branch, "goto", branch_line),
+            )
         return Condition(branches=tuple(branches), else_=else_, **common)
 
     def check_loops(self, steps: list[Step]) -> None:
@@ -1141,6 +1245,154 @@ def _targets(step: Step, order: list[str] | None = None) -> list[tuple[str, str]
     return [(label, target) for label, target in targets if target]
 
 
+# -- the canonical definition -----------------------------------------------------------------
+
+
+def _entry_definition(entry: Entry) -> dict[str, Any]:
+    definition: dict[str, Any] = {"when": entry.when}
+    if entry.when == "activity":
+        definition["activity"] = entry.activity
+        if entry.where:
+            definition["where"] = _canonical(entry.where)
+    elif entry.when == "tags":
+        definition["tags"] = list(entry.tags)
+        definition["match"] = entry.match
+    elif entry.when == "approaching_date":
+        definition["field"] = entry.field
+        definition["days_before"] = entry.days_before
+    elif entry.when == "anniversary":
+        definition["field"] = entry.field
+        definition["at"] = entry.at
+    elif entry.when == "recurring":
+        definition["every"] = entry.every
+        if entry.on:
+            definition["on"] = list(entry.on)
+        if entry.day is not None:
+            definition["day"] = entry.day
+        definition["at"] = entry.at
+    if entry.filter is not None:
+        definition["filter"] = filter_definition(entry.filter)
+    return definition
+
+
+def _exit_definition(exit_: Exit) -> dict[str, Any]:
+    definition: dict[str, Any] = {"on_conversion": exit_.on_conversion}
+    if exit_.filter is not None:
+        definition["filter"] = filter_definition(exit_.filter)
+    return definition
+
+
+def _send_to_definition(send_to: Filter | None) -> Any:
+    return "everyone" if send_to is None else {"filter": filter_definition(send_to)}
+
+
+def _attribution_definition(attribution: Attribution) -> dict[str, Any]:
+    definition = {
+        "activity": attribution.activity,
+        "within_days": _canonical(attribution.within_days),
+    }
+    if attribution.where:
+        definition["where"] = _canonical(attribution.where)
+    return definition
+
+
+def _duration_definition(minutes, hours, days) -> dict[str, Any]:
+    values = {"minutes": minutes, "hours": hours, "days": days}
+    return {key: _canonical(value) for key, value in values.items() if value is not None}
+
+
+def filter_definition(node: Filter) -> dict[str, Any]:
+    """A filter node as the plain mapping a journey file would write for it."""
+    if isinstance(node, AllOf):
+        return {"all": [filter_definition(item) for item in node.items]}
+    if isinstance(node, AnyOf):
+        return {"any": [filter_definition(item) for item in node.items]}
+    if isinstance(node, Not):
+        return {"not": filter_definition(node.item)}
+    if isinstance(node, TagCondition):
+        return {"tag": node.tag}
+    if isinstance(node, ActivityCondition):
+        definition: dict[str, Any] = {"activity": node.activity, "min_count": node.min_count}
+        if node.within_days is not None:
+            definition["within_days"] = _canonical(node.within_days)
+        if node.since is not None:
+            definition["since"] = node.since
+        if node.where:
+            definition["where"] = _canonical(node.where)
+        return definition
+    definition = {"field": node.field, "op": node.op}
+    if node.op not in ("is_set", "is_not_set"):
+        definition["value"] = _canonical(node.value)
+    return definition
+
+
+def _step_definition(step: Step) -> dict[str, Any]:
+    definition: dict[str, Any] = {"id": step.id}
+    action = step_action(step)
+    if isinstance(step, SendEmail | SendSms):
+        definition[action] = {"template": step.template}
+        if step.send_to is not None:
+            definition["send_to"] = _send_to_definition(step.send_to)
+    elif isinstance(step, Delay):
+        if step.until is not None:
+            body: dict[str, Any] = {"until": step.until}
+            if step.weekdays:
+                body["weekdays"] = list(step.weekdays)
+        else:
+            body = _duration_definition(step.minutes, step.hours, step.days)
+        definition[action] = body
+    elif isinstance(step, WaitFor):
+        body = {
+            "activity": step.activity,
+            "timeout": _duration_definition(
+                step.timeout.minutes, step.timeout.hours, step.timeout.days
+            ),
+        }
+        if step.where:
+            body["where"] = _canonical(step.where)
+        definition[action] = body
+        if step.then is not None:
+            definition["then"] = step.then
+        if step.else_ is not None:
+            definition["else"] = step.else_
+    elif isinstance(step, Condition):
+        branches: list[dict[str, Any]] = [
+            {"if": filter_definition(condition), "goto": goto} for condition, goto in step.branches
+        ]
+        if step.else_ is not None:
+            branches.append({"else": step.else_})
+        definition[action] = branches
+    elif isinstance(step, Split):
+        definition[action] = [
+            {"percent": _canonical(percent), "goto": goto} for percent, goto in step.branches
+        ]
+    elif isinstance(step, TagOrg):
+        body = {}
+        if step.add:
+            body["add"] = list(step.add)
+        if step.remove:
+            body["remove"] = list(step.remove)
+        definition[action] = body
+    elif isinstance(step, UpdateOrg):
+        definition[action] = {"field": step.field, "value": _canonical(step.value)}
+    else:
+        definition[action] = {}
+    if step.next is not None:
+        definition["next"] = step.next
+    return definition
+
+
+def _canonical(value: Any) -> Any:
+    """Plain data with whole floats as ints (`7.0` and `7` are one value) and sorted keys."""
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 # -- field checks -----------------------------------------------------------------------------
 
 
@@ -1149,90 +1401,123 @@ def check_fields(
     org_fields: Mapping[str, str] | None,
     contact_fields: Mapping[str, str] | None,
 ) -> list[Problem]:
-    """Unknown fields and misused types in a journey's filters.
+    """Unknown fields and misused types in a journey's filters and entry field.
 
-    With no warehouse yet (`None`), only the built-in fields are known, and a name that is
-    not built in cannot be judged: it is not reported.
+    `org_fields` / `contact_fields` map every known field to its type (`text`, `number`,
+    `date`, `timestamp`, `bool`, `list`). With no warehouse yet (`None`), only the built-in
+    fields are known: a name that is not built in cannot be judged and is not reported,
+    while the built-ins are still type-checked.
     """
     problems: list[Problem] = []
-    set_by_steps = {s.field: "text" for s in journey.steps if isinstance(s, UpdateOrg)}
+    # A field that a step sets exists from then on (as text) even if the CRM lacks it.
+    set_by_steps = [s.field for s in journey.steps if isinstance(s, UpdateOrg)]
+    known_org = {**BUILTIN_ORG_FIELDS, **(org_fields or {})}
+    if org_fields is not None:
+        known_org = {**dict.fromkeys(set_by_steps, "text"), **known_org}
+    known_contact = {**BUILTIN_CONTACT_FIELDS, **(contact_fields or {})}
 
     def report(line: int, message: str) -> None:
         problems.append(Problem(journey.source, line, message, journey_id=journey.id))
 
-    def check(node: Filter | None, known: Mapping[str, str] | None, subject: str, where: str):
+    def check(node: Filter | None, subject: str, where: str) -> None:
+        complete = (org_fields if subject == "org" else contact_fields) is not None
+        known = known_org if subject == "org" else known_contact
+        noun = "organization" if subject == "org" else "contact"
         for leaf in filter_leaves(node):
             if not isinstance(leaf, FieldCondition):
                 continue
-            fields = dict(BUILTIN_ORG_FIELDS if subject == "org" else BUILTIN_CONTACT_FIELDS)
-            if known is not None:
-                fields.update(known)
-            if subject == "org":
-                fields = {**set_by_steps, **fields}
-            if leaf.field not in fields:
-                if known is not None:
+            if leaf.field not in known:
+                if complete:
                     report(
                         leaf.line,
-                        f"{where}: unknown {subject} field '{leaf.field}' "
-                        f"(known: {', '.join(sorted(fields))})",
+                        f"{where}: unknown {noun} field '{leaf.field}'" + _hint(leaf.field, known),
                     )
                 continue
-            field_type = fields[leaf.field]
-            if leaf.op in ("within_last_days", "within_next_days") and field_type not in (
-                "date",
-                "timestamp",
-            ):
-                report(
-                    leaf.line,
-                    f"{where}: '{leaf.op}' needs a date field; '{leaf.field}' is {field_type}",
-                )
-            if field_type == "list" and leaf.op not in (
-                "eq",
-                "ne",
-                "in",
-                "not_in",
-                "contains",
-                "is_set",
-                "is_not_set",
-            ):
-                report(
-                    leaf.line,
-                    f"{where}: '{leaf.op}' does not apply to the list field '{leaf.field}'",
-                )
+            for message in _misuse(leaf, known[leaf.field]):
+                report(leaf.line, f"{where}: {message}")
 
-    check(journey.entry.filter, org_fields, "org", "entry.filter")
+    check(journey.entry.filter, "org", "entry.filter")
     if journey.entry.field is not None:
-        line = journey.lines.get("entry", 1)
-        known = {**BUILTIN_ORG_FIELDS, **(org_fields or {})}
-        if journey.entry.field not in known:
+        name = journey.entry.field
+        line = journey.lines.get("entry.field", journey.lines.get("entry", 1))
+        if name not in known_org:
             if org_fields is not None:
-                problems.append(
-                    Problem(
-                        journey.source,
-                        line,
-                        f"entry.field: unknown organization field '{journey.entry.field}'",
-                        journey_id=journey.id,
-                    )
-                )
-        elif known[journey.entry.field] not in ("date", "timestamp"):
-            problems.append(
-                Problem(
-                    journey.source,
+                report(
                     line,
-                    f"entry.field: '{journey.entry.field}' is {known[journey.entry.field]}, not a date",
-                    journey_id=journey.id,
+                    f"entry.field: unknown organization field '{name}'" + _hint(name, known_org),
                 )
-            )
+        elif known_org[name] not in ("date", "timestamp"):
+            report(line, f"entry.field: '{name}' is {known_org[name]}, not a date")
     if journey.exit is not None:
-        check(journey.exit.filter, org_fields, "org", "exit.filter")
-    check(journey.send_to, contact_fields, "contact", "send_to")
+        check(journey.exit.filter, "org", "exit.filter")
+    check(journey.send_to, "contact", "send_to")
     for step in journey.steps:
         if isinstance(step, Condition):
             for condition, _ in step.branches:
-                check(condition, org_fields, "org", f"step '{step.id}' condition")
+                check(condition, "org", f"step '{step.id}' condition")
         elif isinstance(step, SendEmail | SendSms):
-            check(step.send_to, contact_fields, "contact", f"step '{step.id}' send_to")
+            check(step.send_to, "contact", f"step '{step.id}' send_to")
     return problems
+
+
+_LIST_OPS = ("eq", "ne", "in", "not_in", "contains", "is_set", "is_not_set")
+_DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BOOL_WORDS = ("true", "false", "yes", "no", "1", "0")
+
+
+def _misuse(leaf: FieldCondition, field_type: str) -> list[str]:
+    """What is wrong with applying a condition to a field of this type (nothing: [])."""
+    name, op = leaf.field, leaf.op
+    if op in ("within_last_days", "within_next_days"):
+        if field_type not in ("date", "timestamp"):
+            return [f"'{op}' needs a date or timestamp field; '{name}' is {field_type}"]
+        return []
+    if field_type == "list":
+        if op not in _LIST_OPS:
+            return [f"'{op}' does not apply to the list field '{name}'"]
+        return []
+    if op in ("contains", "starts_with"):
+        if field_type != "text":
+            return [f"'{op}' needs a text field; '{name}' is {field_type}"]
+        return []
+    if op in ("is_set", "is_not_set"):
+        return []
+    values = leaf.value if op in ("in", "not_in") else (leaf.value,)
+    return [
+        f"value '{value}' is not a {field_type} (the type of '{name}')"
+        for value in values
+        if not _fits(value, field_type)
+    ]
+
+
+def _fits(value: Any, field_type: str) -> bool:
+    """Whether a filter value can be compared with a field of this type."""
+    if isinstance(value, Mapping | list | tuple):
+        return False
+    text = "true" if value is True else "false" if value is False else str(value)
+    if field_type == "number":
+        if isinstance(value, bool):
+            return False
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+    if field_type == "date":
+        try:
+            date.fromisoformat(text[:10])
+        except ValueError:
+            return False
+        return bool(_DATE_PATTERN.match(text))
+    if field_type == "timestamp":
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            return False
+        return bool(_DATE_PATTERN.match(text))
+    if field_type == "bool":
+        return text.lower() in _BOOL_WORDS
+    return True
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -1255,6 +1540,20 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _hint(name: str, known) -> str:
+    """` (did you mean 'x'?)` for a near miss, else the known names."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (known: {', '.join(sorted(known))})"
+
+
+def _near(name: str, known) -> str:
+    """` (did you mean 'x'?)` for a near miss, else nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -1266,8 +1565,17 @@ def _describe(value: Any) -> str:
 
 
 def _valid_timezone(name: str) -> bool:
+    """An IANA zone name; not machine-specific files such as `localtime`."""
+    known = _known_timezones()
+    if known and name not in known:
+        return False
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())

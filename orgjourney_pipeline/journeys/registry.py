@@ -104,7 +104,11 @@ def check_published_versions(
     journeys: list[model.Journey],
     stored: dict[tuple[str, int], dict] | None = None,
 ) -> None:
-    """Raise `PublishedVersionChanged` if a file changes a version that was published."""
+    """Raise `PublishedVersionChanged` if a file changes a version that was published.
+
+    Both sides are compared in today's canonical form (the stored definition is read back
+    through the model), so a change to the canonical form itself never looks like an edit.
+    """
     stored = _stored_versions(con) if stored is None else stored
     changed = [
         f"{journey.source}: journey '{journey.id}' version {journey.version} was published "
@@ -112,7 +116,8 @@ def check_published_versions(
         for journey in journeys
         if (journey.id, journey.version) in stored
         and stored[(journey.id, journey.version)]["published"]
-        and stored[(journey.id, journey.version)]["hash"] != journey.definition_hash()
+        and stored[(journey.id, journey.version)]["journey"].definition_hash()
+        != journey.definition_hash()
     ]
     if changed:
         raise PublishedVersionChanged("\n".join(changed))
@@ -155,14 +160,12 @@ def register(con: duckdb.DuckDBPyConnection, catalog: JourneyCatalog, window_end
 
 def _stored_versions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], dict]:
     rows = con.execute(
-        "select journey_id, version, definition, definition_hash, first_run_at is not null, file"
-        " from journeys"
+        "select journey_id, version, definition, first_run_at is not null, file from journeys"
     ).fetchall()
     return {
         (journey_id, version): {
             "journey": model.journey_from_definition(json.loads(definition), source=file),
-            "hash": definition_hash,
             "published": published,
         }
-        for journey_id, version, definition, definition_hash, published, file in rows
+        for journey_id, version, definition, published, file in rows
     }
