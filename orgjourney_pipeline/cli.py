@@ -267,11 +267,59 @@ def demo(settings: Settings, seed: int) -> None:
             "select activity_type, sum(events) as events, count(*) as organizations "
             "from org_activity group by activity_type order by events desc"
         ).fetchall()
+        summary = reports.journey_report(con).summary
     table = Table("activity type", "events", "organizations", title="org_activity rollup")
     for activity_type, events, organizations in top:
         table.add_row(activity_type, str(events), str(organizations))
     console.print(table)
-    console.print(f"warehouse: {settings.warehouse}")
+    console.print(summary_table(summary))
+    console.print(f"warehouse: {settings.warehouse} (try `orgjourney report`)")
+
+
+@cli.command()
+@click.option("--inputs", is_flag=True, help="Only the checks on inputs and journey files.")
+@click.option("--outputs", is_flag=True, help="Only the checks on what runs wrote.")
+@click.option("--now", type=INSTANT, help="Judge timestamps as of this instant (default: now).")
+@click.pass_obj
+def check(settings: Settings, inputs: bool, outputs: bool, now: datetime | None) -> None:
+    """Data-quality checks (Great Expectations) on inputs and outputs; exit 1 on a failure.
+
+    Malformed emails and phone numbers are warnings: reported, but the exit status stays 0.
+    """
+    from orgjourney_pipeline import checks
+
+    if not settings.warehouse.exists():
+        raise click.ClickException(f"no warehouse at {settings.warehouse}: ingest first")
+    scopes = [scope for scope, chosen in (("inputs", inputs), ("outputs", outputs)) if chosen]
+    with open_warehouse(settings, read_only=True) as con:
+        results = checks.run_checks(
+            con, scopes or ("inputs", "outputs"), journeys_dir=settings.journeys, now=now
+        )
+    table = Table("check", "status", "failing rows", "example", title="data-quality checks")
+    styles = {"passed": "green", "warning": "yellow", "failed": "bold red"}
+    for result in results:
+        table.add_row(
+            result.name,
+            f"[{styles[result.status]}]{result.status}[/]",
+            str(result.failing_rows),
+            result.examples[0][:60] if result.examples else "",
+        )
+    console.print(table)
+    failed = [result for result in results if result.failed]
+    warned = [result for result in results if result.status == "warning"]
+    console.print(
+        f"{len(results)} check(s): {len(results) - len(failed) - len(warned)} passed, "
+        f"{len(warned)} warning(s), {len(failed)} failed"
+    )
+    for result in warned + failed:
+        stream, label = (errors, "error") if result.failed else (console, "warning")
+        stream.print(
+            f"{label}: {result.name} ({result.description}): {result.failing_rows} failing row(s)"
+        )
+        for example in result.examples[:5]:
+            stream.print(f"  {example}", soft_wrap=True)
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()
@@ -292,7 +340,8 @@ def validate(settings: Settings) -> None:
         problems.extend(model.check_fields(journey, org_fields, contact_fields))
     for problem in sorted(problems, key=lambda p: (str(p.file), p.line)):
         stream = errors if problem.severity == "error" else console
-        stream.print(str(problem) if problem.severity == "error" else f"{problem} (warning)")
+        line = str(problem) if problem.severity == "error" else f"{problem} (warning)"
+        stream.print(line, soft_wrap=True, markup=False)
     failed = [p for p in problems if p.severity == "error"]
     if failed:
         sys.exit(1)
@@ -339,6 +388,73 @@ def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
     for org_id, contact_id, channel, address, reason in result.recipients:
         table.add_row(org_id, contact_id, channel, address or "", reason or "")
     console.print(table)
+
+
+@cli.command()
+@click.option("--journey", "journey_id", help="Only this journey.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path),
+    help="Also write a self-contained HTML page (funnel and conversion charts) here.",
+)
+@click.pass_obj
+def report(settings: Settings, journey_id: str | None, html_path: Path | None) -> None:
+    """Print journey_summary and journey_funnel; with --html, write them as a page with charts."""
+    if not settings.warehouse.exists():
+        raise click.ClickException(
+            f"no warehouse at {settings.warehouse}: ingest and run some windows first"
+        )
+    with open_warehouse(settings) as con:
+        result = reports.journey_report(con, journey_id)
+    if journey_id is not None and not result.summary:
+        raise click.ClickException(f"no journey '{journey_id}' in {settings.warehouse}")
+    print_journey_report(result)
+    if html_path is not None:
+        reports.write_html(result, html_path)
+        console.print(f"report written to {html_path}")
+
+
+def print_journey_report(result: reports.JourneyReport) -> None:
+    """The summary view as one table, then each journey's funnel (per version) as a table."""
+    console.print(summary_table(result.summary))
+    for journey_id in result.journey_ids:
+        table = Table(title=f"funnel: {journey_id}")
+        table.add_column("version", justify="right")
+        table.add_column("#", justify="right")
+        table.add_column("step", overflow="fold")
+        for name in ("reached", "sent", "suppressed", "converted"):
+            table.add_column(name, justify="right", min_width=len(name), no_wrap=True)
+        for step in (s for s in result.funnel if s.journey_id == journey_id):
+            table.add_row(
+                str(step.journey_version),
+                str(step.position),
+                step.step_id or "",
+                str(step.reached),
+                str(step.sent),
+                str(step.suppressed),
+                str(step.converted),
+            )
+        console.print(table)
+
+
+def summary_table(rows: list[reports.JourneySummary]) -> Table:
+    """`journey_summary` as a rich table."""
+    table = Table(title="journey summary", pad_edge=False)
+    table.add_column("journey", overflow="fold")
+    for name in ("entered", "active", "completed", "exited", "converted", "rate"):
+        table.add_column(name, justify="right", min_width=len(name), no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row.journey_id,
+            str(row.entered),
+            str(row.active),
+            str(row.completed),
+            str(row.exited),
+            str(row.converted),
+            reports.format_rate(row.conversion_rate),
+        )
+    return table
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from datetime import datetime
 from pathlib import Path
 
@@ -38,6 +39,8 @@ SEND_COLUMNS = (
     "template",
 )
 ORG_UPDATE_COLUMNS = ("run_at", "org_id", "journey_id", "enrollment_id", "step_id", "kind", "name", "value")
+# The fault-injection variable of the tests (see engine.FAULT_ENV).
+FAULT_ENV = "ORGJOURNEY_FAULT"
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -79,7 +82,10 @@ def export_window(con: duckdb.DuckDBPyConnection, window_end: datetime, exports_
         _write_both(con, query, [window_end, journey_id, step_id, channel], folder / "sends")
     updates = con.execute("select count(*) from org_updates where run_at = ?", [window_end]).fetchone()[0]
     if updates:
-        query = _select("org_updates", ORG_UPDATE_COLUMNS, "run_at = ?")
+        # In the order they were made, so applying them in file order gives the final state.
+        query = _select(
+            "org_updates", ORG_UPDATE_COLUMNS, "run_at = ?", ("step_seq", "enrollment_id", "seq")
+        )
         _write_both(con, query, [window_end], exports_dir / "org_updates" / run_dir / "org_updates")
     con.execute("insert into exported_windows values (?, ?)", [window_end, utc_now()])
 
@@ -105,7 +111,7 @@ def export_table(
         conditions.append(f"{time_column} >= ?")
         params.append(since)
     columns = [name for (name,) in con.execute(f"select column_name from (describe {what})").fetchall()]
-    query = _select(what, columns, " and ".join(conditions) or "true", order_by=time_column)
+    query = _select(what, columns, " and ".join(conditions) or "true", order_by=(time_column,))
     out.parent.mkdir(parents=True, exist_ok=True)
     _write(con, query, params, out, file_format)
     return con.execute(f"select count(*) from ({query})", params).fetchone()[0]
@@ -114,11 +120,14 @@ def export_table(
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _select(table: str, columns, where: str, order_by: str | None = None) -> str:
-    """A SELECT of known columns (identifiers quoted by sqlglot); values come as parameters."""
+def _select(table: str, columns, where: str, order_by: tuple[str, ...] = ()) -> str:
+    """A SELECT of known columns (identifiers quoted by sqlglot); values come as parameters.
+
+    Rows are ordered by `order_by`, then by the first column, so files are reproducible.
+    """
     select = exp.select(*[exp.column(exp.to_identifier(c, quoted=True)) for c in columns]).from_(table)
-    sql = f"{select.sql('duckdb')} where {where}"
-    return f"{sql} order by {exp.to_identifier(order_by, quoted=True).sql('duckdb')}, 1" if order_by else f"{sql} order by 1"
+    keys = [exp.to_identifier(c, quoted=True).sql("duckdb") for c in order_by]
+    return f"{select.sql('duckdb')} where {where} order by {', '.join([*keys, '1'])}"
 
 
 def _write_both(con, query: str, params: list, stem: Path) -> None:
@@ -141,17 +150,47 @@ def _write(con, query: str, params: list, out: Path, file_format: str) -> None:
     con.execute(f"copy ({query}) to {target} ({options})", params)
     with open(partial, "rb") as handle:
         os.fsync(handle.fileno())
+    _maybe_fault("export_partial")
     os.replace(partial, out)
+    _fsync_folder(out.parent)
+    _maybe_fault("export_file")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable: flush the folder's entry (a no-op where folders cannot be opened)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _maybe_fault(point: str) -> None:
+    """Test hook, as the window's (ORGJOURNEY_FAULT): `kill:export_partial` stops the process
+    when a file is written under its temporary name, `kill:export_file` when one is in place."""
+    action, _, where = os.environ.get(FAULT_ENV, "").partition(":")
+    if where != point:
+        return
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if action == "raise":
+        raise RuntimeError(f"injected fault at {point}")
 
 
 def _neutralised(con, query: str, params: list) -> str:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe.
 
-    `=`, `@`, tab and carriage return always; `+` and `-` unless a number or phone follows
-    (so `+14155550123` stays dialable).
+    `=`, `@`, tab and carriage return always; `+` and `-` unless the whole cell is a number
+    or a phone (digits, spaces, dots, dashes, parentheses), so `+1 415 555 0123` stays
+    dialable while `-2+3+cmd|' /C calc'!A0` is defused.
     """
     described = con.execute(f"describe ({query})", params).fetchall()
-    pattern = exp.Literal.string(r"^([=@\t\r]|[+-][^0-9 .(])")
+    pattern = exp.Literal.string(r"^([=@\t\r]|[+-].*[^0-9 ().-])")
     columns = []
     for name, column_type, *_ in described:
         column = exp.column(exp.to_identifier(name, quoted=True))

@@ -148,7 +148,7 @@ def compile_window(
         ),
     }
     relations = {
-        name: query if query is not None else _empty(RELATION_COLUMNS[name])
+        name: fuse_branches(query) if query is not None else _empty(RELATION_COLUMNS[name])
         for name, query in relations.items()
     }
     tables = {
@@ -663,6 +663,190 @@ def _addressed_contacts(journey: model.Journey, scope: FilterScope) -> list[exp.
     return queries
 
 
+# -- one statement for all journeys -----------------------------------------------------------
+
+
+def fuse_branches(query: exp.Query) -> exp.Query:
+    """A `UNION ALL` of per-journey SELECTs over the same FROM, as one pass over that FROM.
+
+    Branches that read the same tables (the same FROM and JOINs, DISTINCT alike) become
+
+        select [distinct] case b when 1 then <branch 1's c1> when 2 then .. end as c1, ..
+        from (
+            select *, unnest(list_filter([case when <branch 1 where> then 1 end, ..],
+                                         n -> n is not null)) as b
+            from <the FROM> where <any branch's simple conditions on the first table>
+        )
+
+    (a column that every branch projects alike is projected once), so the views behind the
+    FROM (organizations as of the run, memberships, contacts) are planned and scanned once
+    per window, not once per journey or step. Each row yields the projections of every
+    branch whose WHERE it meets, as the union did; the prefilter only repeats conditions that
+    such rows meet anyway. Other branches are left as they are.
+
+    Example:
+        >>> q = parse("select 'a' as j, x.k from x where x.t = 1 "
+        ...           "union all select 'b' as j, x.k from x where x.t = 2")
+        >>> "unnest" in fuse_branches(q).sql("duckdb").lower()
+        True
+    """
+    branches = _union_branches(query)
+    if branches is None or len(branches) < 2:
+        return query
+    groups: dict[tuple | None, list[exp.Select]] = {}
+    for branch in branches:
+        groups.setdefault(_source_key(branch), []).append(branch)
+    parts = [
+        _fused(group) if key and len(group) > 1 else member
+        for key, group in groups.items()
+        for member in ([group[0]] if key and len(group) > 1 else group)
+    ]
+    return _union(parts) or query
+
+
+def _union_branches(query: exp.Expression) -> list[exp.Select] | None:
+    """The SELECTs of a left-deep `UNION ALL` (None if it is anything else)."""
+    if isinstance(query, exp.Select):
+        return [query]
+    if isinstance(query, exp.Union) and not query.args.get("distinct"):
+        left = _union_branches(query.this)
+        right = _union_branches(query.expression)
+        if left is None or right is None:
+            return None
+        return left + right
+    return None
+
+
+_UNFUSABLE = ("group", "having", "order", "limit", "offset", "qualify", "with", "windows")
+
+
+def _source_key(branch: exp.Select) -> tuple | None:
+    """What a branch reads (structurally comparable), or None when it cannot be fused."""
+    if any(branch.args.get(arg) for arg in _UNFUSABLE) or _from(branch) is None:
+        return None
+    for projection in branch.expressions:
+        for node in projection.walk():
+            if isinstance(node, exp.Window | exp.AggFunc | exp.Query | exp.Star):
+                return None
+            if isinstance(node, exp.Column) and not node.table:
+                return None
+    joins = tuple(branch.args.get("joins") or ())
+    return (bool(branch.args.get("distinct")), _from(branch), joins)
+
+
+def _fused(group: list[exp.Select]) -> exp.Select:
+    first = group[0]
+    names = [projection.alias_or_name for projection in first.expressions]
+    values = [
+        [(p.this if isinstance(p, exp.Alias) else p) for p in branch.expressions]
+        for branch in group
+    ]
+    numbers, prefilters = [], []
+    for number, branch in enumerate(group, 1):
+        where = branch.args.get("where")
+        condition = where.this if where else exp.true()  # the branches are not used again
+        numbers.append(exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(number))]))
+        prefilters.append(_simple_conjuncts(condition, _driving_alias(first)))
+    matching = exp.Anonymous(
+        this="list_filter",
+        expressions=[
+            exp.Array(expressions=numbers),
+            exp.Lambda(
+                this=exp.column("_n").is_(exp.Null()).not_(),
+                expressions=[exp.to_identifier("_n")],
+            ),
+        ],
+    )
+    inner = exp.Select(
+        expressions=[
+            *[
+                exp.Alias(
+                    this=column.copy(), alias=exp.to_identifier(_inner_name(column), quoted=True)
+                )
+                for column in {
+                    (c.table, c.name): c
+                    for row in values
+                    for value in row
+                    for c in value.find_all(exp.Column)
+                    if c.table
+                }.values()
+            ],
+            exp.Unnest(expressions=[matching]).as_("_branch"),
+        ]
+    )
+    inner.set("from_" if "from_" in first.args else "from", _from(first))
+    inner.set("joins", list(first.args.get("joins") or []))
+    if all(prefilters):
+        either = exp.or_(
+            *[exp.paren(exp.and_(*parts, copy=False), copy=False) for parts in prefilters],
+            copy=False,
+        )
+        inner.set("where", exp.Where(this=either))
+    columns = []
+    for index, name in enumerate(names):
+        if all(row[index] == values[0][index] for row in values[1:]):
+            value = _unqualified(values[0][index])
+        else:
+            value = exp.Case(
+                this=exp.column("_branch"),
+                ifs=[
+                    exp.If(this=exp.Literal.number(number), true=_unqualified(row[index]))
+                    for number, row in enumerate(values, 1)
+                ],
+            )
+        columns.append(exp.Alias(this=value, alias=exp.to_identifier(name)))
+    outer = exp.Select(expressions=columns)
+    outer.set("from_" if "from_" in first.args else "from", exp.From(this=exp.Subquery(
+        this=inner, alias=exp.TableAlias(this=exp.to_identifier("_fused"))
+    )))
+    return outer.distinct(copy=False) if first.args.get("distinct") else outer
+
+
+def _unqualified(value: exp.Expression) -> exp.Expression:
+    """A projection over the fused subquery: `t.c` becomes the inner column's name."""
+
+    def rename(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.table:
+            return exp.column(exp.to_identifier(_inner_name(node), quoted=True))
+        return node
+
+    return value.transform(rename, copy=False)
+
+
+def _inner_name(column: exp.Column) -> str:
+    return f"{column.table}__{column.name}"
+
+
+def _from(branch: exp.Select) -> exp.From | None:
+    return branch.args.get("from_") or branch.args.get("from")
+
+
+def _driving_alias(branch: exp.Select) -> str:
+    table = _from(branch).this
+    return table.alias_or_name if isinstance(table, exp.Table) else ""
+
+
+def _simple_conjuncts(condition: exp.Expression, alias: str) -> list[exp.Expression]:
+    """The top-level AND parts of a condition that read only the first table's columns."""
+    parts, stack = [], [condition]
+    while stack:
+        node = stack.pop()
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.And):
+            stack.extend([node.this, node.expression])
+            continue
+        columns = list(node.find_all(exp.Column))
+        if (
+            alias
+            and columns
+            and all(column.table == alias for column in columns)
+            and not any(isinstance(n, exp.Subquery | exp.Exists | exp.Query) for n in node.walk())
+        ):
+            parts.append(node.copy())
+    return parts
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 
@@ -739,7 +923,7 @@ last_changes as (
             u.org_id, u.kind, u.name, u.value,
             row_number() over (
                 partition by u.org_id, u.kind = 'field', u.name
-                order by u.run_at desc, u.enrollment_id desc, u.seq desc
+                order by u.run_at desc, u.step_seq desc, u.enrollment_id desc, u.seq desc
             ) as recency
         from org_updates as u
         cross join snapshot_in_effect as s

@@ -2,6 +2,9 @@
 -- `step_seq` is the pass of the step walk that reached the step (steps reached in one run share
 -- `reached_at`); conversions use it to find the last step reached before them.
 alter table enrollment_steps add column if not exists step_seq integer default 0;
+-- Likewise for organization updates: of two updates to the same field (or tag) by one
+-- enrollment in one run, the one made in the later pass of the walk wins.
+alter table org_updates add column if not exists step_seq integer default 0;
 
 -- Per journey, version and step (in the journey's order): enrollments that reached it, sends
 -- and suppressions it made, and conversions whose last step it was.

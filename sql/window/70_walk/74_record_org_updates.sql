@@ -3,7 +3,7 @@
 -- target: org_updates
 -- write: append
 -- grain: one row per tag added or removed, or field set
--- params: $window_end
+-- params: $window_end, $walk_pass
 select
     $window_end as run_at,
     walk_ready.org_id,
@@ -13,7 +13,8 @@ select
     step_updates.kind,
     step_updates.name,
     step_updates.value,
-    step_updates.seq
+    step_updates.seq,
+    $walk_pass as step_seq
 from walk_ready
 inner join step_updates
     on step_updates.journey_id = walk_ready.journey_id
