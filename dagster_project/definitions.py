@@ -14,6 +14,7 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets import build_assets, window_partitions
+from .checks import asset_checks
 from .jobs import hourly_window_job, inbox_ingest_job
 from .resources import OrgjourneyResource
 from .schedules import hourly_window_schedule
@@ -23,13 +24,14 @@ from .sensors import inbox_sensor
 def build_definitions(
     first_window: str | None = None, orgjourney: OrgjourneyResource | None = None
 ) -> dg.Definitions:
-    """Assets, jobs, the hourly schedule, the inbox sensor and the warehouse resource.
+    """Assets, asset checks, jobs, the hourly schedule, the inbox sensor and the resource.
 
     `first_window` overrides ORGJOURNEY_START; `orgjourney` the resource that resolves its
     paths from the ORGJOURNEY_* variables.
     """
     return dg.Definitions(
         assets=build_assets(window_partitions(first_window)),
+        asset_checks=asset_checks,
         jobs=[hourly_window_job, inbox_ingest_job],
         schedules=[hourly_window_schedule],
         sensors=[inbox_sensor],

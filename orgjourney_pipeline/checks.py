@@ -129,23 +129,6 @@ def run_checks(
     return results
 
 
-def check_inputs(
-    con: duckdb.DuckDBPyConnection, *, now: datetime | None = None
-) -> list[CheckResult]:
-    """The checks on the loaded inputs (current state and activities)."""
-    return run_checks(con, (INPUTS,), now=now)
-
-
-def check_outputs(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[CheckResult]:
-    """The checks on what runs wrote (sends, enrollments, conversions, the runs ledger)."""
-    return run_checks(con, (OUTPUTS,), since=since, until=until)
-
-
 def check_names(scope: str) -> list[str]:
     """The names of the checks of one scope, in order (the Dagster asset checks' names)."""
     return [check.name for check in CHECKS if check.scope == scope]

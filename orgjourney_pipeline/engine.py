@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+from sqlglot.dialects.dialect import Dialect
 
 from orgjourney_pipeline import sqlsteps
 from orgjourney_pipeline.journeys import compile as journey_compile
@@ -171,9 +172,11 @@ def run_window(
     started_at, clock = utc_now(), time.perf_counter()
     params = window_parameters(con, window, load_seq)
     registry.register(con, catalog, window.end)
-    # Each compiled relation becomes SQL text once per window, however many steps use it.
+    # Each compiled relation becomes SQL text once per window, however many steps use it; the
+    # relations are built fresh for this window, so the generator need not copy them first.
+    duckdb_dialect = Dialect.get_or_raise("duckdb")
     compiled = {
-        name: query.sql(dialect="duckdb")
+        name: duckdb_dialect.generate(query, copy=False)
         for name, query in prepare_journeys(con, catalog, window, load_seq).items()
     }
     counts: dict[str, int] = {}

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import duckdb
 
-from orgjourney_pipeline import engine, exports
+from orgjourney_pipeline import engine, exports, warehouse
 from orgjourney_pipeline.settings import Settings
 
 
@@ -25,10 +25,11 @@ def run_and_export(
     dry_run: bool = False,
     on_window: Callable[[engine.WindowResult], None] | None = None,
 ) -> engine.RunReport:
-    """Process every unprocessed window through `through`, exporting each as it commits."""
-    if not dry_run:
-        exports.remove_partials(settings.exports)
-        exports.export_pending_windows(con, settings.exports)
+    """Process every unprocessed window through `through`, exporting each as it commits.
+
+    One writer at a time: another process is kept out by DuckDB's file lock, another thread
+    of this process by `warehouse.exclusive` — it waits, then finds the windows processed.
+    """
 
     def after_window(result: engine.WindowResult) -> None:
         if not dry_run:
@@ -36,14 +37,18 @@ def run_and_export(
         if on_window is not None:
             on_window(result)
 
-    return engine.run_windows(
-        con,
-        through,
-        start,
-        journeys_dir=settings.journeys,
-        dry_run=dry_run,
-        on_window=after_window,
-    )
+    with warehouse.exclusive(con):
+        if not dry_run:
+            exports.remove_partials(settings.exports)
+            exports.export_pending_windows(con, settings.exports)
+        return engine.run_windows(
+            con,
+            through,
+            start,
+            journeys_dir=settings.journeys,
+            dry_run=dry_run,
+            on_window=after_window,
+        )
 
 
 def processed_span(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:

@@ -143,6 +143,40 @@ def write_hour(out_dir: Path, size: str | SampleSize, seed: int, hour_start: dat
     return path
 
 
+def write_hour_snapshots(
+    out_dir: Path,
+    size: str | SampleSize,
+    seed: int,
+    hour_start: datetime,
+    *,
+    history: tuple[datetime, datetime],
+    share: float = 0.03,
+    org_share: float | None = None,
+) -> list[Path]:
+    """Write an hourly CRM sync: complete organizations and contacts snapshots as of
+    `hour_start` in which about `share` (1-10 %) of the contacts and `org_share` (default a
+    third of `share`) of the organizations changed since the history's snapshots (`history`
+    is the sample's (start, end), as `write_sample` returned it).
+    """
+    scale = resolve_size(size)
+    hour_start = _hour_aligned(hour_start, "hour_start")
+    org_share = share / 3 if org_share is None else org_share
+    if not (0 <= share <= 1 and 0 <= org_share <= 1):
+        raise ValueError(f"shares must be between 0 and 1, not {share} and {org_share}")
+    start, end = (_hour_aligned(instant, "history") for instant in history)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with _Generator(scale, seed) as generator:
+        for kind, kind_share in (("organizations", org_share), ("contacts", share)):
+            path = out_dir / f"{kind}-{hour_start:%Y-%m-%dT%H}.parquet"
+            generator.write_snapshot(
+                kind, path, "parquet", start=start, end=end, changed=(hour_start, kind_share)
+            )
+            paths.append(path)
+    return paths
+
+
 def resolve_size(size: str | SampleSize) -> SampleSize:
     """A scale by name (`demo`, `xs`, `s`, `m`, `l`) or a SampleSize as it is."""
     if isinstance(size, SampleSize):
@@ -202,6 +236,9 @@ _TAIL_SHARE = 0.08
 _TAIL_EXPONENT = 1.0
 _TAIL_RANK_OFFSET = 0.005
 _SECOND_ORG_SHARE = 0.03
+# The whale: the tail's first organization holds at least this share of all contacts (10k+
+# at scale l; at smaller scales the Zipf tail's own first organization is larger).
+_WHALE_SHARE = 0.0012
 # Activity skew: 40% of events go to contacts drawn by rank with density ~ 1/sqrt(rank).
 _ACTIVE_SHARE = 0.4
 
@@ -213,6 +250,7 @@ _ACTIVITY_TYPES = (
     ("sms_sent", 5.0),
     ("form_submitted", 4.0),
     ("purchase", 2.5),
+    ("webinar_attended", 1.0),
     ("email_bounced", 1.5),
     ("demo_requested", 0.8),
     ("renewal_paid", 0.4),
@@ -287,6 +325,7 @@ _VOCABULARY: dict[str, list[str]] = {
     "unsubscribe_sources": ["preference_center", "email_link", "email_link", "support"],
     "renewal_plans": ["starter", "pro", "pro", "enterprise"],
     "products": ["core", "analytics", "messaging"],
+    "webinars": ["org-journeys-101", "attribution-deep-dive", "duckdb-at-scale", "q4-roadmap"],
 }  # fmt: skip
 _AUDIENCES = (("newsletter", 0.6), ("product", 0.45), ("events", 0.25), ("*", 0.015))
 
@@ -321,8 +360,10 @@ weighted as (
         j,
         tail_rank <= $tail_orgs as is_tail,
         base_contacts,
-        case when tail_rank <= $tail_orgs
-            then floor(1e9 / pow(tail_rank + $tail_rank_offset, $tail_exponent))::bigint
+        case
+            when tail_rank = 1 then $whale_weight
+            when tail_rank <= $tail_orgs
+                then floor(1e9 / pow(tail_rank + $tail_rank_offset, $tail_exponent))::bigint
             else 0
         end as weight
     from draws
@@ -531,6 +572,55 @@ select
 from chosen
 """
 
+# An hourly CRM sync: the snapshot as of the history's start with about `share` of its rows
+# changed (drawn per hour, so consecutive snapshots differ in up to twice that share).
+_CHANGES_SQL = {
+    "organizations": """
+with base as (
+    select *, sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 501) < $share as touched
+    from ({snapshot})
+)
+select * exclude (touched) replace (
+    case when touched
+        then sample_pick(['active', 'trial', 'churned', 'renewed'],
+            sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 502))
+        else status
+    end as status,
+    case when touched
+        then seats + floor(sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 503) * 10)
+        else seats
+    end::integer as seats,
+    case when touched and not list_contains(tags, 'churn-risk')
+            and sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 504) < 0.3
+        then list_append(tags, 'churn-risk')
+        else tags
+    end as tags,
+    $changed_at as snapshot_at
+)
+from base
+""",
+    "contacts": """
+with base as (
+    select *, sample_u($seed, $stream, cast(substr(contact_id, 3) as bigint), 511) < $share
+        as touched
+    from ({snapshot})
+)
+select * exclude (touched) replace (
+    case when touched
+        then floor(sample_u($seed, $stream, cast(substr(contact_id, 3) as bigint), 512) * 101)
+        else lead_score
+    end::integer as lead_score,
+    case when touched and not list_contains(tags, 'champion')
+            and sample_u($seed, $stream, cast(substr(contact_id, 3) as bigint), 513) < 0.2
+        then list_append(tags, 'champion')
+        else tags
+    end as tags,
+    $changed_at as snapshot_at
+)
+from base
+""",
+}
+
 # Each segment is one hour with a run of row numbers [first, first + events); its rows get
 # increasing times spread over the hour. Rows of segments that are not `own` (the previous
 # day's last hours) are only the few delivered again.
@@ -591,6 +681,9 @@ select
         when 'renewal_paid' then
             '{"value":' || format('{:.2f}', 500 + floor(u_b * 4950000) / 100)
             || ',"currency":"USD","plan":"' || sample_pick($renewal_plans, u_a) || '"}'
+        when 'webinar_attended' then
+            '{"webinar":"' || sample_pick($webinars, u_a) || '","minutes":'
+            || floor(u_b * 90)::bigint::varchar || '}'
         when 'demo_requested' then
             '{"form":"demo-request","product":"' || sample_pick($products, u_a) || '"}'
         when 'unsubscribed' then
@@ -660,6 +753,7 @@ class _Generator:
             return
         scale = self.scale
         tail_orgs = max(1, math.ceil(_TAIL_SHARE * scale.organizations))
+        base_max = min(5, scale.contacts // scale.organizations)
         self._execute(
             _ORG_PLAN_SQL,
             {
@@ -667,11 +761,12 @@ class _Generator:
                 "org_prime": _coprime(scale.organizations, _PRIMES[2]),
                 "org_offset": _offset(self.seed, scale.organizations, 3),
                 # Own contacts are at most contacts // organizations, so they always fit.
-                "base_max": min(5, scale.contacts // scale.organizations),
+                "base_max": base_max,
                 "base_skew": _BASE_SKEW,
                 "tail_orgs": tail_orgs,
                 "tail_exponent": _TAIL_EXPONENT,
                 "tail_rank_offset": _TAIL_RANK_OFFSET * tail_orgs,
+                "whale_weight": _whale_weight(scale, tail_orgs, base_max),
             },
         )
         self._org_plan = True
@@ -679,9 +774,20 @@ class _Generator:
     # -- snapshots --------------------------------------------------------------------------
 
     def write_snapshot(
-        self, kind: str, path: Path, fmt: str, *, start: datetime, end: datetime
+        self,
+        kind: str,
+        path: Path,
+        fmt: str,
+        *,
+        start: datetime,
+        end: datetime,
+        changed: tuple[datetime, float] | None = None,
     ) -> int:
-        """Write one snapshot kind as of `start`; returns the rows written."""
+        """Write one snapshot kind as of `start`; returns the rows written.
+
+        `changed=(at, share)` writes the snapshot as of `at` instead: the one as of `start`
+        with about `share` of its rows changed (organizations and contacts only).
+        """
         params = {**self._base_params(), "snapshot_at": start}
         if kind == "organizations":
             self._ensure_org_plan()
@@ -709,6 +815,12 @@ class _Generator:
             params["audience_shares"] = [share for _, share in _AUDIENCES]
         else:
             raise ValueError(f"not a snapshot kind: {kind!r}")
+        if changed is not None:
+            if kind not in _CHANGES_SQL:
+                raise ValueError(f"only organizations and contacts change hourly, not {kind!r}")
+            at, share = changed
+            sql = _CHANGES_SQL[kind].replace("{snapshot}", sql)
+            params |= {"changed_at": at, "stream": _epoch_us(at) // _HOUR_US, "share": share}
         return self._copy(sql, params, path, fmt)
 
     # -- activities -------------------------------------------------------------------------
@@ -800,6 +912,23 @@ def _history_days(scale: SampleSize, start: datetime) -> list[list[_Segment]]:
         previous = segments[max(0, day * 24 - _REDELIVERED_HOURS) : day * 24]
         days.append([_Segment(s.hour_us, s.first, s.events, own=False) for s in previous] + own)
     return days
+
+
+def _whale_weight(scale: SampleSize, tail_orgs: int, base_max: int) -> int:
+    """The Zipf weight of the tail's first organization, raised so that it holds at least
+    `_WHALE_SHARE` of the contacts (the spare contacts are shared by weight)."""
+    offset = _TAIL_RANK_OFFSET * tail_orgs
+    weights = [
+        math.floor(1e9 / (rank + offset) ** _TAIL_EXPONENT) for rank in range(1, tail_orgs + 1)
+    ]
+    natural, rest = weights[0], sum(weights[1:])
+    # Expected own contacts per organization: 1 + E[floor(u ** skew * base_max)].
+    own = 1 + sum(1 - (k / base_max) ** (1 / _BASE_SKEW) for k in range(1, base_max))
+    spare = scale.contacts - own * scale.organizations
+    target = _WHALE_SHARE * scale.contacts
+    if rest == 0 or spare <= target:
+        return natural
+    return max(natural, math.ceil(target * rest / (spare - target)))
 
 
 def _apportion(total: int, weights: list[float]) -> list[int]:

@@ -186,14 +186,12 @@ def write_rows(
         con.execute(f"create or replace temp table {name} as {select_sql}")
         return _count(con, name)
     if write == "append":
-        con.execute(f"create or replace temp table _step_rows as {select_sql}")
-        con.execute(f"insert into {name} by name select * from _step_rows")
-        return _count(con, "_step_rows")
+        # One statement: DuckDB's INSERT returns how many rows it wrote.
+        return con.execute(f"insert into {name} by name {select_sql}").fetchone()[0]
     if write == "replace":
         con.execute(f"create or replace temp table _step_rows as {select_sql}")
         con.execute(f"delete from {name}")
-        con.execute(f"insert into {name} by name select * from _step_rows")
-        return _count(con, "_step_rows")
+        return con.execute(f"insert into {name} by name select * from _step_rows").fetchone()[0]
     if write == "upsert":
         con.execute(f"create or replace temp table _step_rows as {select_sql}")
         matches = " and ".join(
@@ -201,8 +199,7 @@ def write_rows(
             for column in (exp.to_identifier(key).sql(dialect="duckdb") for key in keys)
         )
         con.execute(f"delete from {name} using _step_rows where {matches}")
-        con.execute(f"insert into {name} by name select * from _step_rows")
-        return _count(con, "_step_rows")
+        return con.execute(f"insert into {name} by name select * from _step_rows").fetchone()[0]
     raise StepFileError(f"unknown write mode {write!r}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,13 +35,15 @@ def connect(
     """Open (creating if needed) and upgrade the warehouse at `path`.
 
     DuckDB allows one writing process per file: a second one waits up to `wait_seconds`
-    (default `ORGJOURNEY_LOCK_WAIT`, else 60 s) and then raises `WarehouseBusy`.
+    (default `ORGJOURNEY_LOCK_WAIT`, else 60 s) and then raises `WarehouseBusy`. A new
+    warehouse appears whole or not at all (see `_create`).
     """
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    if wait_seconds is None:
-        wait_seconds = float(os.environ.get("ORGJOURNEY_LOCK_WAIT", "60"))
+        if not read_only and not path.exists():
+            _create(path)
+    wait_seconds = lock_wait(wait_seconds)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -61,12 +64,114 @@ def connect(
     return con
 
 
+def _create(path: Path) -> None:
+    """Make a new warehouse aside, schema applied, and link it into place.
+
+    DuckDB writes a new file's header after creating it: a process killed in between leaves
+    a file that no later command can open. Built under a temporary name and hard-linked to
+    `path` (which fails if `path` exists), the warehouse appears whole or not at all, and if
+    another process made it meanwhile, theirs is kept.
+    """
+    _remove_abandoned(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.creating")
+    _unlink_with_wal(temporary)
+    con = duckdb.connect(str(temporary), config=_config())
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        upgrade(con)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another process made it first
+    except OSError:  # a file system without hard links
+        if not path.exists():
+            os.replace(temporary, path)
+    finally:
+        _unlink_with_wal(temporary)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Temporary warehouses of creating processes that no longer run (killed mid-way)."""
+    for leftover in path.parent.glob(f".{path.name}.*.creating"):
+        pid = leftover.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            _unlink_with_wal(leftover)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unlink_with_wal(database: Path) -> None:
+    database.unlink(missing_ok=True)
+    database.with_name(database.name + ".wal").unlink(missing_ok=True)
+
+
+def lock_wait(wait_seconds: float | None = None) -> float:
+    """How long to wait for another writer: `wait_seconds`, else ORGJOURNEY_LOCK_WAIT, else 60."""
+    if wait_seconds is not None:
+        return wait_seconds
+    return float(os.environ.get("ORGJOURNEY_LOCK_WAIT", "60"))
+
+
+# One lock per warehouse file for the writers of this process (see `exclusive`).
+_WRITER_LOCKS: dict[str, threading.RLock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def exclusive(
+    con: duckdb.DuckDBPyConnection, *, wait_seconds: float | None = None
+) -> Iterator[None]:
+    """Hold the warehouse for one writer of this process while the block runs.
+
+    DuckDB's file lock keeps a second process out, but the connections of one process share
+    the database: two threads (two in-process Dagster runs, a library user) could otherwise
+    both plan and process the same window. The second waits up to `wait_seconds` (as
+    `connect`), then raises `WarehouseBusy`. An in-memory database needs no guard.
+    """
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    if path is None:
+        yield
+        return
+    with _WRITER_LOCKS_GUARD:
+        lock = _WRITER_LOCKS.setdefault(str(Path(path).resolve()), threading.RLock())
+    waited = lock_wait(wait_seconds)
+    if not lock.acquire(timeout=waited):
+        raise WarehouseBusy(
+            f"{path}: the warehouse is in use by another writer in this process "
+            f"(waited {waited:g} s); try again when it has finished"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _config() -> dict[str, str]:
-    """Threads and memory from the machine; spill to a temp folder beside the warehouse."""
+    """Threads and memory from the machine; spill to a temp folder beside the warehouse.
+
+    DuckDB's buffer pool gets a quarter of the machine's memory (at least 1 GB): the process
+    stays well under the 8 GiB budget of scale l on a 24 GB machine, and joins and
+    aggregates larger than that spill to `<warehouse>.tmp` (DuckDB's default for a file).
+    `ORGJOURNEY_MEMORY_LIMIT` (a DuckDB size such as `6GB`) and `ORGJOURNEY_THREADS` override.
+    """
     memory = psutil.virtual_memory().total
+    default_limit = f"{max(1024, int(memory * 0.25 / 2**20))}MB"
     return {
-        "threads": str(max(1, os.cpu_count() or 1)),
-        "memory_limit": f"{int(memory * 0.6 / 2**20)}MB",
+        "threads": os.environ.get("ORGJOURNEY_THREADS") or str(max(1, os.cpu_count() or 1)),
+        "memory_limit": os.environ.get("ORGJOURNEY_MEMORY_LIMIT") or default_limit,
         "preserve_insertion_order": "false",
     }
 

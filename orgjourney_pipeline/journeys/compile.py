@@ -741,6 +741,9 @@ def _fused(group: list[exp.Select]) -> exp.Select:
         [(p.this if isinstance(p, exp.Alias) else p) for p in branch.expressions]
         for branch in group
     ]
+    keyed = _keyed(group, names, values)
+    if keyed is not None:
+        return keyed
     numbers, prefilters = [], []
     for number, branch in enumerate(group, 1):
         where = branch.args.get("where")
@@ -800,6 +803,83 @@ def _fused(group: list[exp.Select]) -> exp.Select:
         this=inner, alias=exp.TableAlias(this=exp.to_identifier("_fused"))
     )))
     return outer.distinct(copy=False) if first.args.get("distinct") else outer
+
+
+def _keyed(
+    group: list[exp.Select], names: list[str], values: list[list[exp.Expression]]
+) -> exp.Select | None:
+    """The fused form for branches told apart by `t.column = literal` conditions on the first
+    table (journey, version and step; an activity type): a hash join of that table with the
+    branches' keys picks each row's branches, so a row meets only its own branches' WHEREs:
+
+        select case _keys._branch when 1 then <branch 1's c1> .. end as c1, ..
+        from t join (values (<literals>, 1), ..) as _keys(.., _branch) on t.k = _keys.k ..
+        <the other joins>
+        where case _keys._branch when 1 then <branch 1's where> .. end
+
+    None when the branches share no such column.
+    """
+    first = group[0]
+    alias = _driving_alias(first)
+    conditions = [b.args["where"].this if b.args.get("where") else exp.true() for b in group]
+    keys = [_literal_keys(condition, alias) for condition in conditions]
+    shared = [name for name in keys[0] if all(name in k for k in keys[1:])]
+    if not alias or not shared:
+        return None
+    rows = [
+        exp.Tuple(expressions=[*(k[name].copy() for name in shared), exp.Literal.number(n)])
+        for n, k in enumerate(keys, 1)
+    ]
+    key_columns = [exp.to_identifier(f"_key_{name}") for name in shared]
+    table = exp.Subquery(
+        this=exp.Values(expressions=rows),
+        alias=exp.TableAlias(
+            this=exp.to_identifier("_keys"), columns=[*key_columns, exp.to_identifier("_branch")]
+        ),
+    )
+    on = exp.and_(
+        *[
+            exp.EQ(this=exp.column(name, alias), expression=exp.column(column.copy(), "_keys"))
+            for name, column in zip(shared, key_columns, strict=True)
+        ],
+        copy=False,
+    )
+    branch = exp.column("_branch", "_keys")
+    columns = []
+    for index, name in enumerate(names):
+        if all(row[index] == values[0][index] for row in values[1:]):
+            value = values[0][index]
+        else:
+            value = exp.Case(
+                this=branch.copy(),
+                ifs=[
+                    exp.If(this=exp.Literal.number(n), true=row[index])
+                    for n, row in enumerate(values, 1)
+                ],
+            )
+        columns.append(exp.Alias(this=value, alias=exp.to_identifier(name)))
+    fused = exp.Select(expressions=columns)
+    fused.set("from_" if "from_" in first.args else "from", _from(first))
+    fused.set("joins", [exp.Join(this=table, on=on), *(first.args.get("joins") or [])])
+    which = exp.Case(
+        this=branch.copy(),
+        ifs=[exp.If(this=exp.Literal.number(n), true=c) for n, c in enumerate(conditions, 1)],
+    )
+    fused.set("where", exp.Where(this=which))
+    return fused.distinct(copy=False) if first.args.get("distinct") else fused
+
+
+def _literal_keys(condition: exp.Expression, alias: str) -> dict[str, exp.Literal]:
+    """`alias.column = literal` parts of a condition's top-level AND, by column name."""
+    keys: dict[str, exp.Literal] = {}
+    for part in _simple_conjuncts(condition, alias):
+        if isinstance(part, exp.EQ):
+            column, literal = part.this, part.expression
+            if isinstance(column, exp.Literal):
+                column, literal = literal, column
+            if isinstance(column, exp.Column) and isinstance(literal, exp.Literal):
+                keys.setdefault(column.name, literal)
+    return keys
 
 
 def _unqualified(value: exp.Expression) -> exp.Expression:

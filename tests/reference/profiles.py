@@ -1,0 +1,25 @@
+"""Hypothesis profiles for the differential tests.
+
+`default` (and `ci`, which Hypothesis picks when the CI variable is set) keep the whole of
+`tests/test_reference.py` under two minutes on two cores; `long` runs thousands of examples.
+The Hypothesis pytest plugin loads `--hypothesis-profile` before test modules are imported,
+so to select `long` load this module as a plugin too:
+
+    pytest -p tests.reference.profiles --hypothesis-profile=long tests/test_reference.py
+"""
+
+from hypothesis import HealthCheck, settings
+
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": [
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+    "print_blob": True,
+}
+
+settings.register_profile("default", max_examples=8, **_COMMON)
+settings.register_profile("ci", max_examples=8, derandomize=True, database=None, **_COMMON)
+settings.register_profile("long", max_examples=2000, **_COMMON)

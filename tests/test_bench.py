@@ -1,0 +1,142 @@
+"""The benchmark keeps working: a small run at scale xs with a few journeys (no timing bounds).
+
+The full benchmark is never part of the default test run; this one checks the shape of its
+figures, that every journey shape validates, and the CLI command's JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orgjourney_pipeline import bench
+from orgjourney_pipeline.cli import cli
+from orgjourney_pipeline.journeys import model
+
+REQUIRED_KEYS = {
+    "scale",
+    "journeys",
+    "window_s",
+    "lower_bound_s",
+    "ratio",
+    "growth",
+    "backfill_s_per_window",
+    "reference_speedup",
+    "ingest_rows_per_s",
+    "peak_rss_mb",
+    "statements_per_window",
+}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    options = bench.BenchOptions(
+        scale="xs",
+        journeys=10,
+        windows=5,
+        warmup=0,
+        backfill=2,
+        reference_windows=2,
+        snapshot_every=2,
+        workdir=tmp_path_factory.mktemp("bench"),
+    )
+    phases: list[str] = []
+    figures = bench.run_bench(options, progress=phases.append)
+    figures["_phases"] = phases
+    return figures
+
+
+def test_the_figures_have_every_key_the_issue_names(result: dict) -> None:
+    assert set(result) >= REQUIRED_KEYS
+    assert result["scale"] == "xs" and result["journeys"] == 10
+
+
+def test_the_figures_are_sane(result: dict) -> None:
+    assert result["window_min_s"] <= result["window_s"] <= result["window_max_s"]
+    assert len(result["window_seconds"]) == 5
+    assert result["lower_bound_s"] > 0
+    assert result["ratio"] == pytest.approx(result["window_s"] / result["lower_bound_s"], 0.01)
+    assert result["growth"] > 0 and result["backfill_s_per_window"] > 0
+    assert result["ingest_rows_per_s"] > 0 and result["ingest_hour_rows_per_s"] > 0
+    assert result["peak_rss_mb"] > 0 and result["statements_per_window"] > 10
+    assert set(result["lower_bound_parts_s"]) == {
+        "rollup",
+        "triggers",
+        "entry_filters",
+        "recipients",
+    }
+    assert result["active_enrollments"] > 0 and result["sends_total"] > 0
+
+
+def test_the_reference_runs_the_same_windows_with_the_same_sends(result: dict) -> None:
+    assert result["reference_windows"] == 2
+    assert result["reference_sends"] > 0
+    assert result["reference_sends_identical"] is True
+    assert result["reference_speedup"] > 0
+
+
+def test_progress_is_reported_phase_by_phase(result: dict) -> None:
+    options = bench.BenchOptions(scale="xs", windows=5, warmup=0, reference=True)
+    assert len(result["_phases"]) == bench.phase_count(options)
+
+
+def test_the_journey_mix_covers_every_entry_kind_and_frequency(tmp_path: Path) -> None:
+    bench.write_journeys(tmp_path, 20)
+    journeys, problems = model.load_journeys(tmp_path)
+    assert problems == [] and len(journeys) == 20
+    assert {j.entry.when for j in journeys} == {
+        "filter",
+        "activity",
+        "tags",
+        "approaching_date",
+        "anniversary",
+        "recurring",
+    }
+    assert {j.entry.every for j in journeys if j.entry.when == "recurring"} == {
+        "day",
+        "week",
+        "month",
+    }
+    assert {j.frequency for j in journeys} == {"once", "once_at_a_time", "every_time"}
+    actions = {model.step_action(step) for j in journeys for step in j.steps}
+    assert actions == {
+        "send_email",
+        "send_sms",
+        "delay",
+        "wait_for",
+        "condition",
+        "split",
+        "tag_org",
+        "update_org",
+        "exit",
+    }
+
+
+def test_the_cli_writes_the_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    outcome = CliRunner().invoke(
+        cli,
+        [
+            "bench",
+            "--scale",
+            "xs",
+            "--journeys",
+            "3",
+            "--windows",
+            "5",
+            "--backfill",
+            "1",
+            "--no-growth",
+            "--no-reference",
+            "--json",
+            str(out),
+        ],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    figures = json.loads(out.read_text())
+    assert set(figures) >= REQUIRED_KEYS
+    assert figures["growth"] is None and figures["reference_speedup"] is None
+    assert "ratio" in outcome.output

@@ -1,0 +1,431 @@
+"""Hostile input: a corpus of bad files (`tests/hostile/`), each with the outcome it must get.
+
+Input files are rejected whole (nothing of them loaded, a message naming the file and the
+problem) or loaded with their bad rows in `rejected_rows`, as SPEC section 1 says — and
+nothing is lost: rows in = loaded + duplicates + rejected, each accounted for in the tables.
+Big files (a 10 MB field) are generated in tmp_path, never committed. Journey files with wrong
+types, unknown keys, alias bombs or huge numbers are invalid with a `file:line:` message and
+stop only their own journey.
+
+Known bugs are marked `xfail(strict=True)` with the reason: when they are fixed the test
+passes, strict xfail turns that into a failure, and the marker must go.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orgjourney_pipeline.ingest import file_kind, ingest_paths
+
+HOSTILE = Path(__file__).parent / "hostile"
+ORGJOURNEY = str(Path(sys.executable).parent / "orgjourney")
+TEN_MB = 10 * 2**20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ingesting one file must give."""
+
+    status: str  # loaded | rejected (whole)
+    rows: int = 0  # data rows in the file
+    loaded: int = 0
+    duplicate: int = 0
+    reasons: tuple[str, ...] = ()  # of the rejected rows, in row order
+    message: str = ""  # a whole-file rejection's message says this
+
+
+# file in tests/hostile/ -> its outcome
+CORPUS: dict[str, Outcome] = {
+    "activities-truncated.csv": Outcome("rejected", message="Expected Number of Columns: 5"),
+    "activities-unterminated-quote.csv": Outcome("rejected", message="unterminated quote"),
+    "contacts-semicolons.csv": Outcome("rejected", message="missing required column 'contact_id'"),
+    "organizations-not-really.parquet": Outcome("rejected", message="cannot read as Parquet"),
+    "activities-broken-line.jsonl": Outcome(
+        "loaded", rows=3, loaded=2, reasons=("bad_json: line",)
+    ),
+    "activities-odd-lines.jsonl": Outcome(
+        "loaded",
+        rows=4,  # the blank line is not a row
+        loaded=1,
+        reasons=("bad_json: line", "bad_json: line", "bad_timestamp: occurred_at"),
+    ),
+    "contacts-latin1.csv": Outcome("rejected", message="'utf-8' codec can't decode byte 0xe9"),
+    "activities-latin1.jsonl": Outcome("rejected", message="valid UTF-8"),
+    "activities-year-9999.csv": Outcome(
+        "loaded", rows=3, loaded=2, reasons=("bad_timestamp: occurred_at",)
+    ),
+    "activities-empty.csv": Outcome("rejected", message="missing required column 'event_id'"),
+    "memberships-header-only.csv": Outcome("loaded", rows=0),
+    "organizations-reordered.csv": Outcome("loaded", rows=2, loaded=2),
+    "contacts-extra-columns.csv": Outcome("loaded", rows=2, loaded=2),
+    "memberships-bom-crlf.csv": Outcome("loaded", rows=2, loaded=2),
+    "activities-bad-rows.csv": Outcome(
+        "loaded",
+        rows=5,
+        loaded=1,
+        duplicate=1,  # d1 twice in the file: the second is a known duplicate
+        reasons=(
+            "missing_required: event_id",
+            "bad_timestamp: occurred_at",
+            "bad_json: properties",
+        ),
+    ),
+    "contacts-formula.csv": Outcome("loaded", rows=2, loaded=2),
+}
+
+
+def _wrong_types_parquet(path: Path) -> None:
+    table = pa.table(
+        {
+            "occurred_at": [1, 2],
+            "event_id": ["p1", "p2"],
+            "contact_id": ["c1", "c1"],
+            "activity_type": ["page_viewed", "page_viewed"],
+        }
+    )
+    pq.write_table(table, path)
+
+
+def _ten_mb_name_jsonl(path: Path) -> None:
+    rows = [
+        {"org_id": "o1", "name": "x" * TEN_MB, "snapshot_at": "2026-01-01T00:00Z"},
+        {"org_id": "o2", "name": "Beta", "snapshot_at": "2026-01-01T00:00Z"},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def _ten_mb_field_csv(path: Path) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["event_id", "contact_id", "activity_type", "occurred_at", "properties"])
+        note = json.dumps({"note": "x" * TEN_MB})
+        writer.writerow(["big1", "c1", "page_viewed", "2026-01-05T09:10Z", note])
+        writer.writerow(["big2", "c1", "page_viewed", "2026-01-05T09:11Z", "{}"])
+
+
+# generated in tmp_path: file -> (writer, outcome)
+GENERATED: dict[str, tuple[Callable[[Path], None], Outcome]] = {
+    "activities-wrong-types.parquet": (
+        _wrong_types_parquet,
+        Outcome("loaded", rows=2, reasons=("bad_timestamp: occurred_at",) * 2),
+    ),
+    "organizations-10mb-name.jsonl": (_ten_mb_name_jsonl, Outcome("loaded", rows=2, loaded=2)),
+}
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_a_hostile_file_gets_its_outcome_and_nothing_is_lost(con, name):
+    assert_outcome(con, HOSTILE / name, CORPUS[name])
+
+
+@pytest.mark.parametrize("name", list(GENERATED))
+def test_a_generated_hostile_file_gets_its_outcome(con, tmp_path, name):
+    write, outcome = GENERATED[name]
+    write(tmp_path / name)
+    assert_outcome(con, tmp_path / name, outcome)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ingest bug: pyarrow's 1 MB CSV block size rejects a CSV with a 10 MB field whole "
+    "('straddling object straddles two block boundaries'); the file is readable",
+)
+def test_a_csv_with_a_10_mb_field_loads_its_other_rows(con, tmp_path):
+    path = tmp_path / "activities-10mb-field.csv"
+    _ten_mb_field_csv(path)
+    [result] = ingest_paths(con, [path]).files
+    assert result.status == "loaded", result.message
+    assert result.rows_total == 2
+    assert result.rows_loaded + result.rows_rejected == 2  # the big row loads, or is rejected
+    assert con.execute("select event_id from activities where event_id = 'big2'").fetchall()
+
+
+def assert_outcome(con, path: Path, expected: Outcome) -> None:
+    """Ingest `path` alone into a fresh warehouse; check its result and every table."""
+    [result] = ingest_paths(con, [path]).files
+    file = str(path)
+    kind = file_kind(path)
+    assert result.status == expected.status, result.message
+    if expected.status == "rejected":
+        assert result.message.startswith(f"{path}: "), result.message
+        assert expected.message in result.message
+        for table in ("ingested_files", "rejected_rows", "activities", "snapshot_files"):
+            assert con.execute(
+                f"select count(*) from {table} where file = ?", [file]
+            ).fetchone() == (0,), table
+        assert current_rows(con, kind) == 0
+        return
+    rejected = [
+        reason
+        for (reason,) in con.execute(
+            "select reason from rejected_rows where file = ? order by row_number", [file]
+        ).fetchall()
+    ]
+    assert (result.rows_total, result.rows_loaded, result.rows_duplicate) == (
+        expected.rows,
+        expected.loaded,
+        expected.duplicate,
+    )
+    assert tuple(rejected) == expected.reasons
+    # Nothing lost: every row is loaded, a known duplicate, or rejected with its raw text.
+    assert result.rows_loaded + result.rows_duplicate + result.rows_rejected == result.rows_total
+    assert result.rows_rejected == len(rejected)
+    assert con.execute(
+        "select count(*) from rejected_rows where file = ? and raw is null", [file]
+    ).fetchone() == (0,)
+    assert current_rows(con, kind) == expected.loaded
+    ledger = con.execute(
+        "select rows_total, rows_loaded, rows_duplicate, rows_rejected from ingested_files"
+        " where file = ?",
+        [file],
+    ).fetchall()
+    assert ledger == [(expected.rows, expected.loaded, expected.duplicate, len(rejected))]
+
+
+def current_rows(con, kind: str) -> int:
+    return con.execute(f"select count(*) from {kind}").fetchone()[0]
+
+
+# -- what a loaded hostile file means ------------------------------------------------------------
+
+
+def test_columns_in_another_order_land_in_their_columns(con):
+    ingest_paths(con, [HOSTILE / "organizations-reordered.csv"])
+    assert con.execute(
+        "select org_id, name, timezone from organizations order by 1"
+    ).fetchall() == [
+        ("o1", "Acme", "Europe/Paris"),
+        ("o2", "Beta", "UTC"),
+    ]
+
+
+def test_extra_columns_become_typed_custom_fields(con):
+    ingest_paths(con, [HOSTILE / "contacts-extra-columns.csv"])
+    assert con.execute(
+        "select name, type from custom_fields where kind = 'contacts' order by 1"
+    ).fetchall() == [("favourite_colour", "text"), ("shoe_size", "number")]
+    assert con.execute(
+        "select contact_id, shoe_size, favourite_colour from contacts order by 1"
+    ).fetchall() == [("c1", 38.0, "teal"), ("c2", 44.0, None)]
+
+
+def test_a_header_only_snapshot_deletes_nothing(con, tmp_path):
+    before = tmp_path / "memberships-before.csv"
+    before.write_text("contact_id,org_id,snapshot_at\nc1,o1,2025-12-01T00:00Z\n")
+    ingest_paths(con, [before, HOSTILE / "memberships-header-only.csv"])
+    assert con.execute("select contact_id, org_id from memberships").fetchall() == [("c1", "o1")]
+
+
+def test_a_bom_and_crlf_line_ends_are_read_as_plain_csv(con):
+    ingest_paths(con, [HOSTILE / "memberships-bom-crlf.csv"])
+    assert con.execute("select contact_id, org_id from memberships order by 1").fetchall() == [
+        ("c1", "o1"),
+        ("c2", "o1"),
+    ]
+
+
+def test_the_cli_names_each_file_rejected_whole_and_exits_1(orgjourney, cli_paths):
+    for name in CORPUS:
+        shutil.copyfile(HOSTILE / name, cli_paths["inbox"] / name)
+    result = orgjourney("ingest", expect_exit=1)
+    output = result.output.replace("\n", "")
+    for name, outcome in CORPUS.items():
+        if outcome.status == "rejected":
+            assert f"{name}: " in output, name
+
+
+# -- formula-looking values --------------------------------------------------------------------
+
+FORMULA_JOURNEY = """\
+id: formula
+name: Formula
+version: 1
+state: published
+frequency: every_time
+entry: {when: activity, activity: purchase}
+steps:
+  - id: mail
+    send_email: {template: hello}
+  - id: text
+    send_sms: {template: hello-sms}
+  - id: mark
+    update_org: {field: note, value: "=2+3"}
+"""
+
+
+def test_formula_looking_values_come_out_of_csv_exports_neutralised(scenario, cli_paths, tmp_path):
+    shutil.copyfile(HOSTILE / "contacts-formula.csv", cli_paths["inbox"] / "contacts-formula.csv")
+    scenario.orgs({"org_id": "o1", "name": "Acme"})
+    scenario.members(("c1", "o1"), ("c2", "o1"))
+    scenario.journey(FORMULA_JOURNEY)
+    scenario.events(("e1", "c1", "purchase", "2026-01-05T09:10Z"))
+    scenario.run("2026-01-05T10:00Z", "2026-01-05T09:00Z")
+
+    exports = cli_paths["exports"]
+    email = read_csv(next(exports.glob("sends/*/journey=formula/step=mail/*/sends.csv")))
+    assert sorted(row["address"] for row in email) == [
+        "'-2+3+cmd|' /C calc'!A0",
+        '\'=HYPERLINK("http://evil.test","click")',
+    ]
+    sms = read_csv(next(exports.glob("sends/*/journey=formula/step=text/*/sends.csv")))
+    assert sorted(row["address"] for row in sms) == ["+1 555 0100", "-5550101"]  # dialable
+    updates = read_csv(next(exports.glob("org_updates/*/org_updates.csv")))
+    assert [row["value"] for row in updates] == ["'=2+3"]
+    # Parquet is data, not a spreadsheet: the values stay as they are.
+    parquet = pq.read_table(next(exports.glob("sends/*/journey=formula/step=mail/*/sends.parquet")))
+    assert '=HYPERLINK("http://evil.test","click")' in parquet.column("address").to_pylist()
+
+    out = tmp_path / "all-sends.csv"
+    scenario.invoke("export", "sends", "--out", str(out))
+    assert '\'=HYPERLINK("http://evil.test","click")' in [row["address"] for row in read_csv(out)]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+# -- journey files -----------------------------------------------------------------------------
+
+JOURNEYS = HOSTILE / "journeys"
+GOOD_JOURNEY = """\
+id: good
+name: Good
+version: 1
+state: published
+frequency: every_time
+entry: {when: activity, activity: purchase}
+steps:
+  - id: mail
+    send_email: {template: hello}
+"""
+
+# journey file -> (line, message) problems `validate` must print for it
+JOURNEY_CORPUS: dict[str, list[tuple[int, str]]] = {
+    "wrong-types.yaml": [
+        (2, "journey.name: expected text, got a list"),
+        (3, "version: expected a whole number"),
+        (5, "frequency: 'sometimes' is not one of"),
+        (9, "step 'wait'.delay.hours: expected a number, got 'ten'"),
+    ],
+    "unknown-keys.yaml": [
+        (5, "journey: unknown key 'entri' (did you mean 'entry'?)"),
+        (6, "entry (activity): unknown key 'colour'"),
+        (9, "step 'mail': unknown key 'send_emial' (did you mean 'send_email'?)"),
+    ],
+    "billion-laughs-unknown-key.yaml": [(5, "journey: unknown key 'laughs'")],
+    "not-a-mapping.yaml": [(1, "a journey file holds a mapping, got a list")],
+    "not-yaml.yaml": [(3, "not valid YAML")],
+    "duplicate-keys.yaml": [(5, 'not valid YAML: found duplicate key "version"')],
+    "empty.yaml": [(1, "a journey file holds a mapping, got nothing")],
+    "latin1.yaml": [(1, "cannot read the file")],
+}
+# Alias bombs where the reader expands values (entry.where, update_org.value, an `in` list).
+ALIAS_BOMBS = (
+    "billion-laughs-where.yaml",
+    "billion-laughs-update-value.yaml",
+    "billion-laughs-filter-in.yaml",
+)
+HUGE_NUMBERS = {"huge-version.yaml": 3, "huge-days.yaml": 9}
+
+
+def flat(output: str) -> str:
+    return output.replace("\n", "")
+
+
+@pytest.mark.parametrize("name", list(JOURNEY_CORPUS))
+def test_a_hostile_journey_file_is_invalid_with_file_line_messages(orgjourney, cli_paths, name):
+    shutil.copyfile(JOURNEYS / name, cli_paths["journeys"] / name)
+    (cli_paths["journeys"] / "good.yaml").write_text(GOOD_JOURNEY)
+    output = flat(orgjourney("validate", expect_exit=1).output)
+    for line, message in JOURNEY_CORPUS[name]:
+        assert f"{name}:{line}: {message}" in output
+    assert "good.yaml" not in output
+
+
+def test_hostile_journey_files_stop_only_their_journeys_loudly(scenario, cli_paths):
+    for name in JOURNEY_CORPUS:
+        shutil.copyfile(JOURNEYS / name, cli_paths["journeys"] / name)
+    scenario.journey(GOOD_JOURNEY)
+    scenario.orgs({"org_id": "o1"})
+    scenario.contacts({"contact_id": "c1", "email": "ann@acme.test"})
+    scenario.members(("c1", "o1"))
+    scenario.events(("e1", "c1", "purchase", "2026-01-05T09:10Z"))
+    output = flat(scenario.run("2026-01-05T10:00Z", "2026-01-05T09:00Z").output)
+    for name in JOURNEY_CORPUS:
+        assert name in output and "journey stopped" in output
+    assert scenario.rows("select journey_id, contact_id from sends") == [("good", "c1")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="journeys/model.py bug: `_plain` expands YAML aliases, so a 'billion laughs' value "
+    "hangs validate and run (every journey stops) and eats memory; reject aliases or bound "
+    "the expansion",
+)
+def test_alias_bombs_are_rejected_quickly(tmp_path):
+    folder = tmp_path / "journeys"
+    folder.mkdir()
+    for name in ALIAS_BOMBS:
+        shutil.copyfile(JOURNEYS / name, folder / name)
+    done = subprocess.run(
+        [
+            ORGJOURNEY,
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--journeys",
+            str(folder),
+            "validate",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=5,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "300"},
+        preexec_fn=_limit_memory,  # a bomb that goes off must not take the machine with it
+    )
+    assert done.returncode == 1
+    for name in ALIAS_BOMBS:
+        assert f"{name}:" in done.stdout + done.stderr
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="journeys/model.py bug: no upper bound on numbers; version 99999999999999999999 "
+    "overflows journeys.version (INTEGER) and days: 1e308 overflows timedelta, crashing the run",
+)
+def test_huge_numbers_are_invalid_and_stop_only_their_journeys(scenario, orgjourney, cli_paths):
+    for name in HUGE_NUMBERS:
+        shutil.copyfile(JOURNEYS / name, cli_paths["journeys"] / name)
+    scenario.journey(GOOD_JOURNEY)
+    output = flat(orgjourney("validate", expect_exit=None).output)
+    for name, line in HUGE_NUMBERS.items():
+        assert f"{name}:{line}: " in output
+    scenario.orgs({"org_id": "o1"})
+    scenario.contacts({"contact_id": "c1", "email": "ann@acme.test"})
+    scenario.members(("c1", "o1"))
+    scenario.events(("e1", "c1", "purchase", "2026-01-05T09:10Z"))
+    scenario.run("2026-01-05T11:00Z", "2026-01-05T09:00Z")
+    assert scenario.rows("select journey_id from sends") == [("good",)]
+
+
+HOSTILE_INPUTS_TRIED = (
+    len(CORPUS) + len(GENERATED) + 1 + len(JOURNEY_CORPUS) + len(ALIAS_BOMBS) + len(HUGE_NUMBERS)
+)
