@@ -885,22 +885,41 @@ def _strict_csv_rows(con: duckdb.DuckDBPyConnection, path: Path, width: int) -> 
         raise _FileRejected(f"cannot read as CSV: {_csv_error(error)}") from error
 
 
+_ARROW_MAX_BLOCK = 2**31 - 1  # Arrow's CSV block size is an int32
+
+
 def _arrow_csv(path: Path, names: list[str]) -> pa.Table:
-    try:
-        return pa_csv.read_csv(
-            path,
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=",", quote_char='"', double_quote=True, newlines_in_values=True
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowException, UnicodeDecodeError) as error:
-        raise _FileRejected(f"cannot read as CSV: {_first_line(error)}") from error
+    """Read the checked file with Arrow, every column as text.
+
+    Arrow parses in blocks (1 MiB by default) and fails on a record longer than a block
+    ("straddling object straddles two block boundaries"). On that error only, the read is
+    retried with a 16 times bigger block, up to one block for the whole file: normal files
+    keep the small parallel blocks, a file with a huge field still loads.
+    """
+    block_size = pa_csv.ReadOptions().block_size
+    whole_file = min(path.stat().st_size + 1, _ARROW_MAX_BLOCK)
+    while True:
+        try:
+            return pa_csv.read_csv(
+                path,
+                read_options=pa_csv.ReadOptions(
+                    column_names=names, skip_rows=1, block_size=block_size
+                ),
+                parse_options=pa_csv.ParseOptions(
+                    delimiter=",", quote_char='"', double_quote=True, newlines_in_values=True
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={name: pa.string() for name in names},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as error:
+            if "straddling" not in str(error) or block_size >= whole_file:
+                raise _FileRejected(f"cannot read as CSV: {_first_line(error)}") from error
+            block_size = min(block_size * 16, whole_file)
+        except (pa.ArrowException, UnicodeDecodeError) as error:
+            raise _FileRejected(f"cannot read as CSV: {_first_line(error)}") from error
 
 
 def _csv_error(error: duckdb.Error) -> str:

@@ -695,6 +695,139 @@ def test_a_file_that_is_not_a_mapping_is_an_error():
     assert problem.message.startswith("a journey file holds a mapping")
 
 
+# -- bounds: numbers and YAML aliases -------------------------------------------------------------
+
+# (text in RICH, its replacement, the problem's message); the replacement is on the problem's line
+OUT_OF_BOUNDS = [
+    ("version: 3", "version: 2147483648", "version: must be 1..2147483647"),
+    ("days_before: 30", "days_before: 36501", "entry.days_before: must be 0..36500"),
+    ("within_days: 14}", "within_days: 1e308}", "attribution.within_days: must be 0..36500"),
+    ("{hours: 36}", "{hours: 876001}", "step 'wait'.wait_for.timeout.hours: must be 0..876000"),
+    ("{hours: 36}", "{minutes: 52560001}", "timeout.minutes: must be 0..52560000"),
+    ("{hours: 36}", "{days: .inf}", "timeout.days: must be 0..36500"),
+    (
+        "{activity: opened, within_days: 30}",
+        "{activity: opened, min_count: 2147483648}",
+        "send_to.filter.any[1].min_count: must be 1..2147483647",
+    ),
+    ("{percent: 25, goto: tag}", "{percent: 125, goto: tag}", "split[0].percent: must be 0..100"),
+]
+AT_THE_BOUNDS = [
+    ("version: 3", "version: 2147483647"),
+    ("days_before: 30", "days_before: 36500"),
+    ("within_days: 14}", "within_days: 36500}"),
+    ("{hours: 36}", "{minutes: 52560000, hours: 876000, days: 36500}"),
+    ("{activity: opened, within_days: 30}", "{activity: opened, min_count: 2147483647}"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), OUT_OF_BOUNDS)
+def test_a_number_out_of_bounds_is_an_error_on_its_line(old, new, message):
+    text = RICH.replace(old, new)
+    (problem,) = errors(text)
+    assert problem.line == line_with(text, new)
+    assert message in problem.message
+
+
+@pytest.mark.parametrize(("old", "new"), AT_THE_BOUNDS)
+def test_a_number_at_its_bound_is_fine(old, new):
+    assert journey(RICH.replace(old, new))
+
+
+@pytest.mark.parametrize("value", ["36501", ".nan"])
+def test_a_within_days_filter_value_is_bounded(value):
+    condition = f"{{field: d, op: within_last_days, value: {value}}}"
+    text = f"id: t\nversion: 1\nentry:\n  when: filter\n  filter: {condition}\n"
+    (problem,) = errors(text)
+    assert (problem.line, problem.message) == (5, "entry.filter.value: must be 0..36500")
+
+
+def test_the_numbers_bounds_are_the_schemas():
+    properties, definitions = schema()["properties"], schema()["$defs"]
+    step = {option["title"]: option for option in definitions["step"]["oneOf"]}
+    split = step["split"]["properties"]["split"]["items"]["properties"]
+    in_schema = {
+        "version": properties["version"],
+        "min_count": definitions["activityCondition"]["properties"]["min_count"],
+        "percent": split["percent"],
+        "day": definitions["entry"]["properties"]["day"],
+        "days_before": definitions["entry"]["properties"]["days_before"],
+        "within_days": definitions["days"],
+        "days": definitions["days"],
+        "hours": definitions["hours"],
+        "minutes": definitions["minutes"],
+    }
+    assert {key: (s["minimum"], s["maximum"]) for key, s in in_schema.items()} == dict(
+        model.NUMBER_BOUNDS
+    )
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [c for c in OUT_OF_BOUNDS if "inf" not in c[1]])
+def test_the_schema_rejects_the_numbers_the_model_rejects(old, new, message):
+    assert list(_validator().iter_errors(_yaml_data(RICH.replace(old, new)))) != [], message
+
+
+@pytest.mark.parametrize(("old", "new"), AT_THE_BOUNDS)
+def test_the_schema_accepts_the_numbers_at_their_bounds(old, new):
+    assert list(_validator().iter_errors(_yaml_data(RICH.replace(old, new)))) == []
+
+
+def test_small_anchors_can_be_reused():
+    text = """\
+id: t
+version: 1
+entry:
+  when: filter
+  filter: &paying {field: plan, op: in, value: &plans [pro, team, enterprise]}
+exit:
+  filter: {not: *paying}
+steps:
+  - id: hello
+    send_email: {template: welcome-1}
+  - id: check
+    condition:
+      - if: {all: [*paying, {field: seats, op: in, value: *plans}]}
+        goto: hello2
+      - else: end
+  - id: hello2
+    send_email: {template: welcome-2}
+"""
+    parsed = journey(text)
+    assert parsed.exit.filter.item == parsed.entry.filter
+    assert parsed.steps[1].branches[0][0].items[1].value == ("pro", "team", "enterprise")
+
+
+def test_aliases_that_repeat_too_many_values_are_an_error_on_the_alias_line():
+    text = """\
+id: t
+version: 1
+entry: {when: tags, tags: [a]}
+description:
+  - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]
+  - &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]
+  - &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]
+  - &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]
+  - &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]
+  - &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]
+  - &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]
+  - &a7 [*a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6]
+  - &a8 [*a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7]
+"""
+    (problem,) = errors(text)
+    assert problem.line == line_with(text, "&a3")
+    assert problem.message.startswith("alias '*a2': the aliases up to here repeat ")
+    assert problem.message.endswith(
+        f"more than the {model.MAX_ALIAS_VALUES} a journey file may repeat"
+    )
+    assert problem.journey_id == "t"  # so the run stops that journey by its id
+
+
+def test_an_alias_inside_its_own_anchor_is_an_error():
+    text = "id: t\nversion: 1\nentry: {when: tags, tags: [a]}\ndescription: &d [x, [y, *d]]\n"
+    (problem,) = errors(text)
+    assert (problem.line, problem.message) == (4, "alias '*d': refers to a value that contains it")
+
+
 # -- check_fields ---------------------------------------------------------------------------------
 
 ORG_FIELDS = {**model.BUILTIN_ORG_FIELDS, "tier": "text", "seats": "number", "renewal_date": "date"}

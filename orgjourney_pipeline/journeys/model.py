@@ -31,6 +31,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
 STATES = ("draft", "published", "paused", "archived")
 FREQUENCIES = ("once", "once_at_a_time", "every_time")
@@ -65,6 +66,27 @@ ACTIONS = (
 )
 ID_PATTERN = re.compile(r"[a-z0-9_-]+")
 CLOCK_PATTERN = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+# Bounds of every number a journey file gives, by key: (smallest, largest). Whole numbers fit
+# a 32-bit INTEGER column (journeys.version); spans of time are at most 100 years in any unit,
+# so a delay, a timeout or a `within` span added to any run's time stays a valid date and
+# timestamp in Python and in DuckDB.
+MAX_INTEGER = 2**31 - 1
+MAX_DAYS = 36_500
+NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
+    "version": (1, MAX_INTEGER),
+    "min_count": (1, MAX_INTEGER),
+    "percent": (0, 100),
+    "day": (1, 31),
+    "days_before": (0, MAX_DAYS),
+    "within_days": (0, MAX_DAYS),
+    "days": (0, MAX_DAYS),
+    "hours": (0, MAX_DAYS * 24),
+    "minutes": (0, MAX_DAYS * 24 * 60),
+}
+# YAML anchors and aliases may reuse a value, but all the aliases of a file together may
+# repeat at most this many values (scalars, lists and mappings, counted expanded): a
+# "billion laughs" file is refused before anything expands it.
+MAX_ALIAS_VALUES = 10_000
 
 BUILTIN_ORG_FIELDS: dict[str, str] = {
     "org_id": "text",
@@ -413,7 +435,50 @@ def parse_journey_text(text: str, source: str) -> tuple[Journey | None, list[Pro
         return None, [Problem(source, line, f"not valid YAML: {error.problem or error}")]
     except Exception as error:  # ruamel raises several unmarked errors on odd input
         return None, [Problem(source, 1, f"not valid YAML: {error}")]
-    return _Reader(source).journey(document)
+    return _Reader(source, alias_problem=_alias_problem(yaml, text)).journey(document)
+
+
+def _alias_problem(yaml: YAML, text: str) -> tuple[int, str] | None:
+    """The first alias that repeats too much or contains itself, as (line, message); or None.
+
+    The document that ruamel loads shares an anchored value among its aliases, but reading it
+    expands them. So the parser's events are counted instead, expanding nothing: each anchor's
+    size (as if its own aliases were expanded) is known when it closes, and each alias adds
+    its anchor's size to what the file repeats.
+    """
+    sizes: dict[str, int | None] = {}  # anchor -> expanded size; None while it is open
+    open_nodes: list[list[Any]] = []  # [anchor, size so far] of each list or mapping being read
+    repeated = 0
+    for event in yaml.parse(io.StringIO(text)):
+        if isinstance(event, AliasEvent):
+            line, anchor = event.start_mark.line + 1, event.anchor
+            if anchor in sizes and sizes[anchor] is None:
+                return line, f"alias '*{anchor}': refers to a value that contains it"
+            size = sizes.get(anchor) or 1
+            repeated += size
+            if repeated > MAX_ALIAS_VALUES:
+                return line, (
+                    f"alias '*{anchor}': the aliases up to here repeat {repeated} values, "
+                    f"more than the {MAX_ALIAS_VALUES} a journey file may repeat"
+                )
+        elif isinstance(event, ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = size
+        elif isinstance(event, CollectionStartEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = None
+            open_nodes.append([event.anchor, 1])
+            continue
+        elif isinstance(event, CollectionEndEvent):
+            anchor, size = open_nodes.pop()
+            if anchor is not None and sizes.get(anchor) is None:
+                sizes[anchor] = size
+        else:
+            continue
+        if open_nodes:
+            open_nodes[-1][1] += size
+    return None
 
 
 def journey_from_definition(definition: Mapping[str, Any], source: str = "") -> Journey:
@@ -429,8 +494,9 @@ def journey_from_definition(definition: Mapping[str, Any], source: str = "") -> 
 class _Reader:
     """Turns a parsed YAML document into a Journey, collecting problems with line numbers."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, alias_problem: tuple[int, str] | None = None):
         self.source = source
+        self.alias_problem = alias_problem  # (line, message): reading on would expand it
         self.problems: list[Problem] = []
         self.journey_id: str | None = None
         # (step id, label, target) -> the line where the step names that target
@@ -488,8 +554,9 @@ class _Reader:
         return str(value)
 
     def number(
-        self, node: Mapping, key: str, where: str, *, integer: bool = False, minimum: float = 0
+        self, node: Mapping, key: str, where: str, *, integer: bool = False
     ) -> float | int | None:
+        """The number at `key`, within its `NUMBER_BOUNDS`; None if absent or reported."""
         value = node.get(key)
         if value is None:
             return None
@@ -498,13 +565,25 @@ class _Reader:
                 self.line_of(node, key), f"{where}.{key}: expected a number, got {_describe(value)}"
             )
             return None
+        if not self.in_bounds(node, key, f"{where}.{key}", value):
+            return None
         if integer and int(value) != value:
             self.error(self.line_of(node, key), f"{where}.{key}: expected a whole number")
             return None
-        if value < minimum:
-            self.error(self.line_of(node, key), f"{where}.{key}: must be at least {minimum:g}")
-            return None
         return int(value) if integer else value
+
+    def in_bounds(
+        self, node: Mapping, key: str, label: str, value: float, bounds: str | None = None
+    ) -> bool:
+        """Whether a number is within the bounds of its key (or of `bounds`); reports if not."""
+        low, high = NUMBER_BOUNDS[bounds or key]
+        if value < low:
+            self.error(self.line_of(node, key), f"{label}: must be at least {low}")
+            return False
+        if not value <= high:  # also NaN
+            self.error(self.line_of(node, key), f"{label}: must be {low}..{high}")
+            return False
+        return True
 
     def where_map(self, node: Mapping, key: str, where: str) -> Mapping | None:
         value = node.get(key)
@@ -568,12 +647,17 @@ class _Reader:
                     self.line_of(doc, "id"),
                     f"id: '{journey_id}' must use only a-z, 0-9, '_' and '-'",
                 )
+        if self.alias_problem is not None:
+            self.error(*self.alias_problem)
+            return None, self.problems
         name = self.text(doc, "name", "journey", required=False) or journey_id or ""
         version = doc.get("version")
         if version is None:
             self.error(self.line_of(doc), "journey: 'version' is required")
         elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
             self.error(self.line_of(doc, "version"), "version: expected a whole number >= 1")
+            version = None
+        elif not self.in_bounds(doc, "version", "version", version):
             version = None
         state = self.choice(doc, "state", STATES, "draft")
         frequency = self.choice(doc, "frequency", FREQUENCIES, "once")
@@ -699,10 +783,8 @@ class _Reader:
             if on and every != "week":
                 self.error(self.line_of(node, "on"), f"entry.on: only for every: week, not {every}")
             kwargs["on"] = on
-            day = self.number(node, "day", "entry", integer=True, minimum=1)
-            if day is not None and day > 31:
-                self.error(self.line_of(node, "day"), "entry.day: must be 1..31")
-            if every == "month" and day is None:
+            day = self.number(node, "day", "entry", integer=True)
+            if every == "month" and node.get("day") is None:  # a wrong day is reported
                 self.error(
                     self.line_of(node), "entry.day: a day 1..31 is required for every: month"
                 )
@@ -866,6 +948,8 @@ class _Reader:
                     self.line_of(node, "value"), f"{where}.value: '{op}' needs a number of days"
                 )
                 return None
+            if not self.in_bounds(node, "value", f"{where}.value", value, bounds="within_days"):
+                return None
         elif isinstance(value, Mapping | list):
             self.error(self.line_of(node, "value"), f"{where}.value: expected a single value")
             return None
@@ -880,7 +964,7 @@ class _Reader:
     ) -> ActivityCondition | None:
         self.known_keys(node, ("activity", "min_count", "within_days", "since", "where"), where)
         activity = self.text(node, "activity", where)
-        min_count = self.number(node, "min_count", where, integer=True, minimum=1)
+        min_count = self.number(node, "min_count", where, integer=True)
         within = self.number(node, "within_days", where)
         since_value = node.get("since")
         if since_value is not None:
