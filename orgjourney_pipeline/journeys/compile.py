@@ -344,8 +344,8 @@ def _entry_level(journey: model.Journey, scope: FilterScope) -> exp.Query | None
         return None
     return (
         exp.select(_journey_literal(journey).as_("journey_id"), exp.column("org_id", "o"))
-        .from_(exp.to_table("organizations_at").as_("o"))
-        .where(condition)
+        .from_(exp.table_("organizations_at").as_("o"), copy=False)
+        .where(condition, copy=False)
     )
 
 
@@ -357,7 +357,7 @@ def _entry_trigger(
     entry_filter = compile_filter(entry.filter, scope)
     journey_id = _journey_literal(journey).as_("journey_id")
     no_date = exp.cast(exp.Null(), exp.DataType.Type.DATE).as_("date_value")
-    orgs = exp.to_table("organizations_at").as_("o")
+    orgs = exp.table_("organizations_at").as_("o")
     if entry.when == "activity":
         conditions = [
             exp.column("is_trigger", "a"),
@@ -369,11 +369,15 @@ def _entry_trigger(
         ]
         return (
             exp.select(journey_id, exp.column("org_id", "o"), no_date)
-            .distinct()
-            .from_(exp.to_table("window_activities").as_("a"))
-            .join(exp.to_table("memberships_at").as_("m"), on="m.contact_id = a.contact_id")
-            .join(orgs, on="o.org_id = m.org_id")
-            .where(_all(conditions))
+            .distinct(copy=False)
+            .from_(exp.table_("window_activities").as_("a"), copy=False)
+            .join(
+                exp.table_("memberships_at").as_("m"),
+                on=_equal("m", "contact_id", "a", "contact_id"),
+                copy=False,
+            )
+            .join(orgs, on=_equal("o", "org_id", "m", "org_id"), copy=False)
+            .where(_all(conditions), copy=False)
         )
     if entry.when == "recurring":
         fires = schedule.recurring_fires(
@@ -389,8 +393,8 @@ def _entry_trigger(
             return None
         return (
             exp.select(journey_id, exp.column("org_id", "o"), no_date)
-            .from_(orgs)
-            .where(entry_filter)
+            .from_(orgs, copy=False)
+            .where(entry_filter, copy=False)
         )
     if entry.when == "anniversary":
         days = schedule.anniversary_dates(
@@ -404,8 +408,8 @@ def _entry_trigger(
         matches = [_anniversary_on(field_date, day) for day in days]
         return (
             exp.select(journey_id, exp.column("org_id", "o"), no_date)
-            .from_(orgs)
-            .where(_all([_any(matches), entry_filter]))
+            .from_(orgs, copy=False)
+            .where(_all([_any(matches), entry_filter]), copy=False)
         )
     if entry.when == "approaching_date":
         today = scope.clock.today
@@ -414,13 +418,13 @@ def _entry_trigger(
         )
         # date - N <= today <= date  <=>  today <= date <= today + N
         window = exp.Between(
-            this=field_date,
+            this=field_date.copy(),
             low=_date(today),
             high=_date(date.fromordinal(today.toordinal() + int(entry.days_before))),
         )
         fired = (
-            exp.select("1")
-            .from_(exp.to_table("date_entries").as_("d"))
+            exp.select(exp.Literal.number(1))
+            .from_(exp.table_("date_entries").as_("d"), copy=False)
             .where(
                 _all(
                     [
@@ -430,15 +434,16 @@ def _entry_trigger(
                         exp.EQ(
                             this=exp.column("org_id", "d"), expression=exp.column("org_id", "o")
                         ),
-                        exp.EQ(this=exp.column("date_value", "d"), expression=field_date),
+                        exp.EQ(this=exp.column("date_value", "d"), expression=field_date.copy()),
                     ]
-                )
+                ),
+                copy=False,
             )
         )
         return (
             exp.select(journey_id, exp.column("org_id", "o"), field_date.copy().as_("date_value"))
-            .from_(orgs)
-            .where(_all([window, exp.not_(exp.Exists(this=fired)), entry_filter]))
+            .from_(orgs, copy=False)
+            .where(_all([window, exp.not_(exp.Exists(this=fired)), entry_filter]), copy=False)
         )
     return None
 
@@ -471,8 +476,12 @@ def _exit_matches(journey: model.Journey, scope: FilterScope) -> exp.Query | Non
         return None
     return (
         exp.select(exp.column("enrollment_id", "a"))
-        .from_(exp.to_table("active_enrollments").as_("a"))
-        .join(exp.to_table("organizations_at").as_("o"), on="o.org_id = a.org_id")
+        .from_(exp.table_("active_enrollments").as_("a"), copy=False)
+        .join(
+            exp.table_("organizations_at").as_("o"),
+            on=_equal("o", "org_id", "a", "org_id"),
+            copy=False,
+        )
         .where(
             _all(
                 [
@@ -485,7 +494,8 @@ def _exit_matches(journey: model.Journey, scope: FilterScope) -> exp.Query | Non
                     ),
                     compile_filter(journey.exit.filter, scope),
                 ]
-            )
+            ),
+            copy=False,
         )
     )
 
@@ -503,9 +513,13 @@ def _exit_blocked(
     ).subquery("pending")
     return (
         exp.select(exp.column("journey_id", "c"), exp.column("org_id", "c"))
-        .from_(exp.to_table("entry_candidates").as_("c"))
-        .join(exp.to_table("organizations_at").as_("o"), on="o.org_id = c.org_id")
-        .join(pending, join_type="cross")
+        .from_(exp.table_("entry_candidates").as_("c"), copy=False)
+        .join(
+            exp.table_("organizations_at").as_("o"),
+            on=_equal("o", "org_id", "c", "org_id"),
+            copy=False,
+        )
+        .join(pending, join_type="cross", copy=False)
         .where(
             _all(
                 [
@@ -514,7 +528,8 @@ def _exit_blocked(
                     ),
                     compile_filter(journey.exit.filter, scope),
                 ]
-            )
+            ),
+            copy=False,
         )
     )
 
@@ -546,8 +561,12 @@ def _condition_matches(journey: model.Journey, scope: FilterScope) -> list[exp.Q
                     exp.Literal.number(number).as_("branch_no"),
                     exp.Literal.string(goto).as_("target_step_id"),
                 )
-                .from_(exp.to_table("walk").as_("w"))
-                .join(exp.to_table("organizations_at").as_("o"), on="o.org_id = w.org_id")
+                .from_(exp.table_("walk").as_("w"), copy=False)
+                .join(
+                    exp.table_("organizations_at").as_("o"),
+                    on=_equal("o", "org_id", "w", "org_id"),
+                    copy=False,
+                )
                 .where(
                     _all(
                         [
@@ -558,7 +577,8 @@ def _condition_matches(journey: model.Journey, scope: FilterScope) -> list[exp.Q
                             ),
                             compile_filter(condition, scope),
                         ]
-                    )
+                    ),
+                    copy=False,
                 )
             )
     return queries
@@ -577,9 +597,13 @@ def _wait_matches(journey: model.Journey) -> list[exp.Query]:
                 exp.Literal.string(step.id).as_("step_id"),
                 exp.column("org_id", "m"),
             )
-            .distinct()
-            .from_(exp.to_table("window_activities").as_("a"))
-            .join(exp.to_table("memberships_at").as_("m"), on="m.contact_id = a.contact_id")
+            .distinct(copy=False)
+            .from_(exp.table_("window_activities").as_("a"), copy=False)
+            .join(
+                exp.table_("memberships_at").as_("m"),
+                on=_equal("m", "contact_id", "a", "contact_id"),
+                copy=False,
+            )
             .where(
                 _all(
                     [
@@ -590,7 +614,8 @@ def _wait_matches(journey: model.Journey) -> list[exp.Query]:
                         ),
                         where_properties(step.where or {}, exp.column("properties", "a")),
                     ]
-                )
+                ),
+                copy=False,
             )
         )
     return queries
@@ -620,8 +645,12 @@ def _conversion_activities(journey: model.Journey) -> exp.Query | None:
             within.as_("within"),
             exp.Boolean(this=exits).as_("exits"),
         )
-        .from_(exp.to_table("window_activities").as_("a"))
-        .join(exp.to_table("memberships_at").as_("m"), on="m.contact_id = a.contact_id")
+        .from_(exp.table_("window_activities").as_("a"), copy=False)
+        .join(
+            exp.table_("memberships_at").as_("m"),
+            on=_equal("m", "contact_id", "a", "contact_id"),
+            copy=False,
+        )
         .where(
             _all(
                 [
@@ -631,7 +660,8 @@ def _conversion_activities(journey: model.Journey) -> exp.Query | None:
                     ),
                     where_properties(attribution.where or {}, exp.column("properties", "a")),
                 ]
-            )
+            ),
+            copy=False,
         )
     )
 
@@ -645,20 +675,27 @@ def _addressed_contacts(journey: model.Journey, scope: FilterScope) -> list[exp.
         send_to = step.send_to if step.send_to is not None else journey.send_to
         queries.append(
             exp.select(
-                "i.enrollment_id",
-                "i.journey_id",
-                "i.journey_version",
-                "i.org_id",
-                "i.step_id",
-                "c.contact_id",
-                "c.email",
-                "c.phone",
-                "c.sms_opt_in",
+                *(
+                    exp.column(name, "i")
+                    for name in ("enrollment_id", "journey_id", "journey_version", "org_id")
+                ),
+                exp.column("step_id", "i"),
+                *(exp.column(name, "c") for name in ("contact_id", "email", "phone", "sms_opt_in")),
             )
-            .from_(exp.to_table("send_intents").as_("i"))
-            .join(exp.to_table("memberships_at").as_("m"), on="m.org_id = i.org_id")
-            .join(exp.to_table("contacts_at").as_("c"), on="c.contact_id = m.contact_id")
-            .where(_all([*_at_step("i", journey, step.id), compile_filter(send_to, scope)]))
+            .from_(exp.table_("send_intents").as_("i"), copy=False)
+            .join(
+                exp.table_("memberships_at").as_("m"),
+                on=_equal("m", "org_id", "i", "org_id"),
+                copy=False,
+            )
+            .join(
+                exp.table_("contacts_at").as_("c"),
+                on=_equal("c", "contact_id", "m", "contact_id"),
+                copy=False,
+            )
+            .where(
+                _all([*_at_step("i", journey, step.id), compile_filter(send_to, scope)]), copy=False
+            )
         )
     return queries
 
@@ -799,9 +836,12 @@ def _fused(group: list[exp.Select]) -> exp.Select:
             )
         columns.append(exp.Alias(this=value, alias=exp.to_identifier(name)))
     outer = exp.Select(expressions=columns)
-    outer.set("from_" if "from_" in first.args else "from", exp.From(this=exp.Subquery(
-        this=inner, alias=exp.TableAlias(this=exp.to_identifier("_fused"))
-    )))
+    outer.set(
+        "from_" if "from_" in first.args else "from",
+        exp.From(
+            this=exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("_fused")))
+        ),
+    )
     return outer.distinct(copy=False) if first.args.get("distinct") else outer
 
 
@@ -951,20 +991,34 @@ def _empty(columns: Mapping[str, str]) -> exp.Query:
     selects = [
         exp.cast(exp.Null(), exp.DataType.build(kind)).as_(name) for name, kind in columns.items()
     ]
-    return exp.select(*selects).where(exp.false())
+    return exp.select(*selects).where(exp.false(), copy=False)
 
 
 def _journey_literal(journey: model.Journey) -> exp.Literal:
     return exp.Literal.string(journey.id)
 
 
+# The compiled queries are built from fresh nodes, each placed once, so the builders need not
+# copy them (sqlglot's builders copy by default, the most of a window's Python time). A node
+# used twice in one query is copied where it is used.
+
+
 def _all(parts: list[exp.Expression]) -> exp.Expression:
     parts = [part for part in parts if part is not None]
-    return exp.and_(*[exp.paren(part) for part in parts]) if parts else exp.true()
+    if not parts:
+        return exp.true()
+    return exp.and_(*[exp.paren(part, copy=False) for part in parts], copy=False)
 
 
 def _any(parts: list[exp.Expression]) -> exp.Expression:
-    return exp.or_(*[exp.paren(part) for part in parts]) if parts else exp.false()
+    if not parts:
+        return exp.false()
+    return exp.or_(*[exp.paren(part, copy=False) for part in parts], copy=False)
+
+
+def _equal(left: str, left_column: str, right: str, right_column: str) -> exp.EQ:
+    """`left.left_column = right.right_column`, built (a join's ON without parsing text)."""
+    return exp.EQ(this=exp.column(left_column, left), expression=exp.column(right_column, right))
 
 
 def _date(day: date) -> exp.Expression:

@@ -55,7 +55,7 @@ def compile_filter(node: model.Filter | None, scope: FilterScope) -> exp.Express
     if isinstance(node, model.AnyOf):
         return _combine([compile_filter(item, scope) for item in node.items], exp.or_, False)
     if isinstance(node, model.Not):
-        return exp.not_(exp.paren(compile_filter(node.item, scope)))
+        return exp.not_(exp.paren(compile_filter(node.item, scope), copy=False), copy=False)
     if isinstance(node, model.TagCondition):
         return _two_valued(_has_tag(exp.column("tags", scope.row), node.tag))
     if isinstance(node, model.ActivityCondition):
@@ -73,7 +73,9 @@ def where_properties(where: Mapping[str, object], properties: exp.Expression) ->
     """
     matches = [
         exp.EQ(
-            this=exp.func("json_extract_string", properties, exp.Literal.string(_json_path(key))),
+            this=exp.func(
+                "json_extract_string", properties.copy(), exp.Literal.string(_json_path(key))
+            ),
             expression=exp.Literal.string(_text(value)),
         )
         for key, value in sorted(where.items())
@@ -146,9 +148,13 @@ def _list_condition(column: exp.Expression, op: str, value: object) -> exp.Expre
     if op == "ne":
         return exp.not_(exp.paren(_two_valued(_has_tag(column, value))))
     if op == "in":
-        return _combine([_two_valued(_has_tag(column, item)) for item in value], exp.or_, False)
+        return _combine(
+            [_two_valued(_has_tag(column.copy(), item)) for item in value], exp.or_, False
+        )
     if op == "not_in":
-        hits = _combine([_two_valued(_has_tag(column, item)) for item in value], exp.or_, False)
+        hits = _combine(
+            [_two_valued(_has_tag(column.copy(), item)) for item in value], exp.or_, False
+        )
         return exp.not_(exp.paren(hits))
     raise ValueError(f"operator {op!r} does not apply to a list field")
 
@@ -204,7 +210,9 @@ def _activity_condition(node: model.ActivityCondition, scope: FilterScope) -> ex
     )
     needs_events = node.within_days is not None or node.since == "entry" or bool(node.where)
     if needs_events:
-        source = exp.select("count(*)").from_(exp.to_table("activities").as_("a"))
+        source = exp.select(exp.Count(this=exp.Star())).from_(
+            exp.table_("activities").as_("a"), copy=False
+        )
         conditions = [
             type_match,
             exp.LT(this=exp.column("occurred_at", "a"), expression=_timestamp(clock.window_end)),
@@ -229,19 +237,22 @@ def _activity_condition(node: model.ActivityCondition, scope: FilterScope) -> ex
         if node.where:
             conditions.append(where_properties(node.where, exp.column("properties", "a")))
     else:
-        source = exp.select("sum(a.events)").from_(exp.to_table("contact_activity").as_("a"))
+        source = exp.select(exp.Sum(this=exp.column("events", "a"))).from_(
+            exp.table_("contact_activity").as_("a"), copy=False
+        )
         conditions = [type_match]
     if scope.subject == "org":
         source = source.join(
-            exp.to_table("memberships_at").as_("m"),
+            exp.table_("memberships_at").as_("m"),
             on=exp.EQ(this=exp.column("contact_id", "m"), expression=exp.column("contact_id", "a")),
+            copy=False,
         )
         owner = exp.EQ(this=exp.column("org_id", "m"), expression=exp.column("org_id", scope.row))
     else:
         owner = exp.EQ(
             this=exp.column("contact_id", "a"), expression=exp.column("contact_id", scope.row)
         )
-    counted = source.where(_combine([owner, *conditions], exp.and_, True))
+    counted = source.where(_combine([owner, *conditions], exp.and_, True), copy=False)
     count = exp.Coalesce(this=exp.Subquery(this=counted), expressions=[exp.Literal.number(0)])
     return exp.GTE(this=count, expression=exp.Literal.number(int(node.min_count)))
 
@@ -254,11 +265,12 @@ def _two_valued(condition: exp.Expression) -> exp.Expression:
 
 
 def _combine(parts: list[exp.Expression], join, empty: bool) -> exp.Expression:
+    """Fresh parts joined by AND or OR; not copied, so no part may be placed twice."""
     if not parts:
         return exp.true() if empty else exp.false()
-    combined = exp.paren(parts[0]) if len(parts) > 1 else parts[0]
+    combined = exp.paren(parts[0], copy=False) if len(parts) > 1 else parts[0]
     for part in parts[1:]:
-        combined = join(combined, exp.paren(part))
+        combined = join(combined, exp.paren(part, copy=False), copy=False)
     return combined
 
 
