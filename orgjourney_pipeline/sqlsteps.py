@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import duckdb
@@ -122,8 +122,21 @@ class LoopGroup:
 
 
 def load_steps(folder: str | Path | None = None) -> list[SqlStep | LoopGroup]:
-    """Every step file of a folder (default `sql/window/`) and its loop groups, by name."""
+    """Every step file of a folder (default `sql/window/`) and its loop groups, by name.
+
+    Parsed once per process while the files stay as they are: an invocation that runs one
+    window (the hourly schedule, the benchmark) does not parse and render them again.
+    """
     folder = Path(folder) if folder is not None else sql_dir() / "window"
+    files = tuple((str(path), path.stat().st_mtime_ns) for path in sorted(folder.rglob("*.sql")))
+    return list(_parsed_steps(folder, files))
+
+
+@lru_cache(maxsize=8)
+def _parsed_steps(
+    folder: Path, files: tuple[tuple[str, int], ...]
+) -> tuple[SqlStep | LoopGroup, ...]:
+    """The steps of `folder`, with their templates rendered; `files` keys the cache."""
     entries: list[SqlStep | LoopGroup] = []
     for path in sorted(folder.iterdir()):
         if path.is_dir():
@@ -132,7 +145,10 @@ def load_steps(folder: str | Path | None = None) -> list[SqlStep | LoopGroup]:
                 entries.append(LoopGroup(path.name, group))
         elif path.suffix == ".sql":
             entries.append(parse_step(path))
-    return entries
+    for entry in entries:  # render the templates now, not inside the first window
+        for step in entry.steps if isinstance(entry, LoopGroup) else (entry,):
+            _ = step.template
+    return tuple(entries)
 
 
 def parse_step(path: Path) -> SqlStep:

@@ -446,6 +446,8 @@ def _alias_problem(yaml: YAML, text: str) -> tuple[int, str] | None:
     size (as if its own aliases were expanded) is known when it closes, and each alias adds
     its anchor's size to what the file repeats.
     """
+    if "*" not in text:
+        return None  # no alias (every alias starts with '*'): nothing to count
     sizes: dict[str, int | None] = {}  # anchor -> expanded size; None while it is open
     open_nodes: list[list[Any]] = []  # [anchor, size so far] of each list or mapping being read
     repeated = 0
