@@ -575,6 +575,7 @@ def _condition_matches(journey: model.Journey, scope: FilterScope) -> list[exp.Q
                                 this=exp.column("status", "w"),
                                 expression=exp.Literal.string("active"),
                             ),
+                            exp.column("may_act", "w"),
                             compile_filter(condition, scope),
                         ]
                     ),

@@ -1,5 +1,6 @@
 -- The enrollments that move this run: the active ones of published journeys that did not just
--- exit, and the new ones, placed at their journey version's first step.
+-- exit, and the new ones, placed at their journey version's first step. Each may act in the
+-- walk's first pass (`may_act`); after it, only those that moved in the pass before.
 -- target: walk
 -- write: temp
 -- grain: one row per moving enrollment
@@ -14,7 +15,8 @@ select
     active_enrollments.reached_at,
     active_enrollments.wake_at,
     'active' as status,
-    false as arrived_now
+    false as arrived_now,
+    true as may_act
 from active_enrollments
 inner join run_journeys on run_journeys.journey_id = active_enrollments.journey_id
 where
@@ -33,7 +35,8 @@ select
     $window_end as reached_at,
     first_steps.wake_at,
     case when first_steps.step_id is null then 'completed' else 'active' end as status,
-    first_steps.step_id is not null as arrived_now
+    first_steps.step_id is not null as arrived_now,
+    true as may_act
 from new_enrollments
 left join journey_steps as first_steps
     on first_steps.journey_id = new_enrollments.journey_id

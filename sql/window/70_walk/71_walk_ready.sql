@@ -1,7 +1,9 @@
 -- The enrollments that can act now, and where each goes: every non-waiting step acts at once;
 -- a delay when due; a wait_for on a matching organization activity processed after it was
 -- reached (which beats its timeout), else at its timeout; conditions take the first matching
--- branch, splits the branch their hash falls in.
+-- branch, splits the branch their hash falls in. Only enrollments that may act are looked at:
+-- one that did not act in a pass waits on a delay or a wait_for whose readiness cannot change
+-- within the window, so it cannot act in a later pass either.
 -- target: walk_ready
 -- write: temp
 -- grain: one row per enrollment acting in this iteration
@@ -32,7 +34,8 @@ split_choice as (
         and step_branches.journey_version = walk.journey_version
         and step_branches.step_id = walk.step_id
     where
-        step_branches.percent_low is not null
+        walk.may_act
+        and step_branches.percent_low is not null
         and cast(('0x' || substr(md5(walk.enrollment_id || '|' || walk.step_id), 1, 8)) as bigint)
         % 100 >= step_branches.percent_low
         and cast(('0x' || substr(md5(walk.enrollment_id || '|' || walk.step_id), 1, 8)) as bigint)
@@ -82,6 +85,7 @@ acting as (
     left join split_choice on split_choice.enrollment_id = walk.enrollment_id
     where
         walk.status = 'active'
+        and walk.may_act
         and (
             journey_steps.action not in ('delay', 'wait_for')
             or walk.wake_at <= $window_end

@@ -28,7 +28,8 @@ select
         when walk_ready.target_step_id = 'end' then 'completed'
         else walk.status
     end as status,
-    coalesce(walk_ready.target_step_id <> 'end', false) as arrived_now
+    coalesce(walk_ready.target_step_id <> 'end', false) as arrived_now,
+    coalesce(walk_ready.target_step_id <> 'end', false) as may_act
 from walk
 left join walk_ready on walk_ready.enrollment_id = walk.enrollment_id
 left join journey_steps as target_steps
