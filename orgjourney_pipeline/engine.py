@@ -242,16 +242,19 @@ def window_parameters(
     `prev_load_seq` is what the previous run had loaded (-1 before the first run, so the
     first window rolls up all history); events loaded after it are late arrivals.
     """
-    previous = con.execute(
-        "select load_seq_through from runs where window_end = ?", [window.start]
-    ).fetchone()
-    first_start = con.execute("select min(window_start) from runs").fetchone()[0]
+    # One statement, read to its end: the window's next statement may register an Arrow table,
+    # which DuckDB refuses while a result is left unread.
+    [(previous, first_start)] = con.execute(
+        "select (select load_seq_through from runs where window_end = ?),"
+        " (select min(window_start) from runs)",
+        [window.start],
+    ).fetchall()
     return {
         "window_start": window.start,
         "window_end": window.end,
         "window_key": window.end.strftime("%Y-%m-%dT%H:%MZ"),
         "load_seq": load_seq,
-        "prev_load_seq": previous[0] if previous else -1,
+        "prev_load_seq": previous if previous is not None else -1,
         "first_window_start": first_start or window.start,
         "walk_pass": 0,  # the pass of the step walk (set by the loop)
     }

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from orgjourney_pipeline.journeys import model
 from orgjourney_pipeline.journeys.compile import RunJourney
@@ -124,38 +125,62 @@ def check_published_versions(
 
 
 def register(con: duckdb.DuckDBPyConnection, catalog: JourneyCatalog, window_end: datetime) -> None:
-    """Record the journeys' current versions and states as of this window (in its transaction)."""
-    for rj in catalog.run_journeys:
-        journey = rj.journey
-        if journey is None:
-            continue
-        definition = json.dumps(journey.definition(), sort_keys=True)
-        exists = con.execute(
-            "select count(*) from journeys where journey_id = ? and version = ?",
-            [rj.journey_id, rj.version],
-        ).fetchone()[0]
-        if not exists:
-            con.execute(
-                "insert into journeys (journey_id, version, state, name, definition,"
-                " definition_hash, file, registered_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    rj.journey_id,
-                    rj.version,
-                    rj.state,
-                    journey.name,
-                    definition,
-                    journey.definition_hash(),
-                    str(journey.source),
-                    window_end,
-                ],
-            )
-        published = rj.state == "published"
+    """Record the journeys' current versions and states as of this window (in its transaction).
+
+    Two statements for all journeys: new versions are inserted, and every current version's
+    state, `last_run_at` and (at its first published run) `first_run_at` are set.
+    """
+    current = [rj for rj in catalog.run_journeys if rj.journey is not None]
+    if not current:
+        return
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "journey_id": rj.journey_id,
+                "version": rj.version,
+                "state": rj.state,
+                "name": rj.journey.name,
+                "definition": json.dumps(rj.journey.definition(), sort_keys=True),
+                "definition_hash": rj.journey.definition_hash(),
+                "file": str(rj.journey.source),
+            }
+            for rj in current
+        ],
+        schema=_CATALOG_SCHEMA,
+    )
+    con.register("_catalog_rows", rows)
+    try:
         con.execute(
-            "update journeys set state = ?, last_run_at = ?,"
-            " first_run_at = case when ? and first_run_at is null then ? else first_run_at end"
-            " where journey_id = ? and version = ?",
-            [rj.state, window_end, published, window_end, rj.journey_id, rj.version],
-        )
+            "insert into journeys (journey_id, version, state, name, definition,"
+            " definition_hash, file, registered_at)"
+            " select c.*, ? from _catalog_rows as c"
+            " where not exists (select 1 from journeys as j"
+            "  where j.journey_id = c.journey_id and j.version = c.version)",
+            [window_end],
+        ).fetchall()  # DuckDB wants a statement's result read before the next one
+        con.execute(
+            "update journeys set state = c.state, last_run_at = ?,"
+            " first_run_at = case when c.state = 'published' and journeys.first_run_at is null"
+            "  then ? else journeys.first_run_at end"
+            " from _catalog_rows as c"
+            " where journeys.journey_id = c.journey_id and journeys.version = c.version",
+            [window_end, window_end],
+        ).fetchall()
+    finally:
+        con.unregister("_catalog_rows")
+
+
+_CATALOG_SCHEMA = pa.schema(
+    [
+        ("journey_id", pa.string()),
+        ("version", pa.int32()),
+        ("state", pa.string()),
+        ("name", pa.string()),
+        ("definition", pa.string()),
+        ("definition_hash", pa.string()),
+        ("file", pa.string()),
+    ]
+)
 
 
 def _stored_versions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], dict]:
