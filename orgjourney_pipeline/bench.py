@@ -470,17 +470,17 @@ class _LowerBound:
             ("contacts_at", "bench_contacts"),
         ):
             self.lb.execute(f"create or replace temp view {name} as select * from {table}")
-            con.execute(
-                "create or replace table bench_unsubscribed as "
-                "select contact_id from unsubscribed_contacts where audience = '*'"
-            )
-            con.execute(
-                "create or replace table bench_due_sends as "
-                "select i.enrollment_id, i.journey_id, i.org_id, i.step_id, s.channel "
-                "from send_intents as i inner join journey_steps as s "
-                "on s.journey_id = i.journey_id and s.journey_version = i.journey_version "
-                "and s.step_id = i.step_id"
-            )
+        con.execute(
+            "create or replace table bench_unsubscribed as "
+            "select contact_id from unsubscribed_contacts where audience = '*'"
+        )
+        con.execute(
+            "create or replace table bench_due_sends as "
+            "select i.enrollment_id, i.journey_id, i.org_id, i.step_id, s.channel "
+            "from send_intents as i inner join journey_steps as s "
+            "on s.journey_id = i.journey_id and s.journey_version = i.journey_version "
+            "and s.step_id = i.step_id"
+        )
         con.execute("checkpoint")
 
     def measure(self, window: engine.Window) -> dict[str, float]:
