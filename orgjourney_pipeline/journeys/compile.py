@@ -667,6 +667,9 @@ def _conversion_activities(journey: model.Journey) -> exp.Query | None:
     )
 
 
+_INTENT_COLUMNS = ("enrollment_id", "journey_id", "journey_version", "org_id", "step_id")
+
+
 def _addressed_contacts(journey: model.Journey, scope: FilterScope) -> list[exp.Query]:
     """For each send step: the members of the enrollment's organization its send_to keeps."""
     queries = []
@@ -676,11 +679,7 @@ def _addressed_contacts(journey: model.Journey, scope: FilterScope) -> list[exp.
         send_to = step.send_to if step.send_to is not None else journey.send_to
         queries.append(
             exp.select(
-                *(
-                    exp.column(name, "i")
-                    for name in ("enrollment_id", "journey_id", "journey_version", "org_id")
-                ),
-                exp.column("step_id", "i"),
+                *(exp.column(name, "i") for name in _INTENT_COLUMNS),
                 *(exp.column(name, "c") for name in ("contact_id", "email", "phone", "sms_opt_in")),
             )
             .from_(exp.table_("send_intents").as_("i"), copy=False)
