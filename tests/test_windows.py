@@ -164,13 +164,32 @@ def test_a_contact_counts_for_every_organization_it_belongs_to(con):
     ]
 
 
-def test_membership_is_read_as_of_the_window_end(con):
+def test_membership_is_read_as_of_the_last_window_end(con):
     member(con, "c1", "o1", since=datetime(2026, 1, 5, 10, 30))  # joins during the 2nd window
     load(con, ("e1", "c1", "page_viewed", datetime(2026, 1, 5, 9, 10)))
     load(con, ("e2", "c1", "page_viewed", datetime(2026, 1, 5, 10, 10)), load_seq=2)
-    report = engine.run_windows(con, datetime(2026, 1, 5, 11), T)
-    assert [r.counts["30_update_org_activity"] for r in report.windows] == [0, 1]
-    assert rollup(con) == [("o1", "page_viewed", 2)]
+    engine.run_windows(con, datetime(2026, 1, 5, 10), T)
+    assert rollup(con) == []  # not a member yet at 10:00
+    assert rollup(con, "contact_activity") == [("c1", "page_viewed", 1)]
+    engine.run_windows(con, datetime(2026, 1, 5, 11))
+    assert rollup(con) == [("o1", "page_viewed", 2)]  # a member now: all its activity counts
+
+
+def test_an_organization_whose_members_change_is_rolled_up_anew_without_new_activity(con):
+    member(con, "c1", "o1")
+    con.execute(
+        "insert into membership_versions values ('c2', 'o1', ?, null, 'h')",
+        [datetime(2026, 1, 5, 10, 30)],
+    )
+    load(
+        con,
+        ("e1", "c1", "purchase", datetime(2026, 1, 5, 9, 10)),
+        ("e2", "c2", "purchase", datetime(2026, 1, 5, 9, 20)),
+    )
+    engine.run_windows(con, datetime(2026, 1, 5, 10), T)
+    assert con.execute("select events, contacts from org_activity").fetchall() == [(1, 1)]
+    engine.run_windows(con, datetime(2026, 1, 5, 11))  # no activity, c2 joined o1
+    assert con.execute("select events, contacts from org_activity").fetchall() == [(2, 2)]
 
 
 def test_runs_rows_carry_the_window_counts(con):
@@ -179,4 +198,4 @@ def test_runs_rows_carry_the_window_counts(con):
         "select window_start, window_end, status, counts from runs"
     ).fetchone()
     assert (start, end, status) == (T, datetime(2026, 1, 5, 10), "ok")
-    assert set(json.loads(counts)) >= {"10_window_activities", "30_update_org_activity"}
+    assert set(json.loads(counts)) >= {"10_window_activities", "20_update_contact_activity"}
