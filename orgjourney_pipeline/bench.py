@@ -77,6 +77,9 @@ class BenchOptions:
     # A CRM sync every this many hours (0: none; None: every hour, but every 4 hours at
     # scale l, where each sync is a 10M-row contacts snapshot).
     snapshot_every: int | None = None
+    # Generated active enrollments added after the catch-up window, waiting at the journeys'
+    # delay and wait_for steps and falling due over the next week (0: none).
+    enrollments: int = 0
     workdir: Path | None = None  # kept if given; else a temp folder, removed at the end
 
 
@@ -165,6 +168,9 @@ class _Bench:
                     main.windows.append(self._run_window(main.con, hour))
                 for twin in twins[1:]:
                     twin.windows.append(self._run_window(twin.con, hour))
+                if hour == 0 and options.enrollments:
+                    for twin in twins:
+                        self._add_enrollments(twin.con, self._window(hour).end)
                 if hour > options.warmup:
                     hour_ingest.append((rows, seconds))
                     executions.append(runs.count)
@@ -248,6 +254,60 @@ class _Bench:
         return report.windows[0]
 
     # -- figures ------------------------------------------------------------------------------
+
+    def _add_enrollments(self, con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+        """`options.enrollments` generated active enrollments, spread over the organizations and
+        the waiting steps (delay, wait_for) of the published journeys: entered in the last two
+        weeks, each due at one of the next 168 hours (so about 1/168 fall due each window)."""
+        journeys, _ = model.load_journeys(self.journeys_dir)
+        waiting = [
+            (journey.id, journey.version, step.id)
+            for journey in journeys
+            for step in journey.steps
+            if isinstance(step, model.Delay | model.WaitFor)
+        ]
+        if not waiting:
+            raise RuntimeError("no journey has a delay or wait_for step to hold enrollments")
+        con.execute(
+            "create or replace temp table bench_waiting_steps "
+            "(n integer, journey_id varchar, journey_version integer, step_id varchar)"
+        )
+        con.executemany(
+            "insert into bench_waiting_steps values (?, ?, ?, ?)",
+            [(n, *step) for n, step in enumerate(waiting)],
+        )
+        with warehouse.transaction(con):
+            con.execute(
+                """
+                insert into active_enrollments by name
+                with orgs as (
+                    select org_id, row_number() over (order by org_id) - 1 as n
+                    from organizations
+                ),
+                generated as (
+                    select
+                        g.n,
+                        g.n % (select count(*) from orgs) as org_n,
+                        (g.n // (select count(*) from orgs)) % $steps as step_n,
+                        $now - to_hours(g.n % 336) as entered_at
+                    from range($count) as g(n)
+                )
+                select
+                    md5('bench-generated|' || g.n) as enrollment_id,
+                    s.journey_id,
+                    s.journey_version,
+                    o.org_id,
+                    g.entered_at,
+                    s.step_id as current_step_id,
+                    g.entered_at as reached_at,
+                    $now + to_hours(1 + (g.n * 7919) % 168) as wake_at
+                from generated as g
+                inner join orgs as o on o.n = g.org_n
+                inner join bench_waiting_steps as s on s.n = g.step_n
+                """,
+                {"now": now, "count": self.options.enrollments, "steps": len(waiting)},
+            ).fetchall()
+        self.result["generated_enrollments"] = self.options.enrollments
 
     def _report_windows(self, main, twins, hour_ingest, lower_bounds, executions) -> None:
         options, result = self.options, self.result

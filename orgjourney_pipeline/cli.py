@@ -467,6 +467,12 @@ def summary_table(rows: list[reports.JourneySummary]) -> Table:
 @click.option("--backfill", default=24, show_default=True, help="Windows of the backfill run.")
 @click.option("--growth/--no-growth", default=True, help="Run the 1x-history twin.")
 @click.option(
+    "--enrollments",
+    default=0,
+    show_default=True,
+    help="Add this many generated active enrollments after the catch-up window.",
+)
+@click.option(
     "--reference/--no-reference", default=None, help="Row-at-a-time baseline [xs and s]."
 )
 @click.option(
@@ -485,6 +491,7 @@ def bench(
     windows: int,
     backfill: int,
     growth: bool,
+    enrollments: int,
     reference: bool | None,
     workdir: Path | None,
     charts_dir: Path | None,
@@ -500,6 +507,7 @@ def bench(
         windows=windows,
         backfill=backfill,
         growth=growth,
+        enrollments=enrollments,
         reference=reference,
         workdir=workdir,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -131,6 +132,10 @@ def test_the_cli_writes_the_json(tmp_path: Path) -> None:
             "1",
             "--no-growth",
             "--no-reference",
+            "--enrollments",
+            "40",
+            "--workdir",
+            str(tmp_path / "work"),
             "--json",
             str(out),
         ],
@@ -140,3 +145,16 @@ def test_the_cli_writes_the_json(tmp_path: Path) -> None:
     assert set(figures) >= REQUIRED_KEYS
     assert figures["growth"] is None and figures["reference_speedup"] is None
     assert "ratio" in outcome.output
+    # The generated enrollments are in the warehouse, each once, and the windows moved them.
+    assert figures["generated_enrollments"] == 40
+    with duckdb.connect(str(tmp_path / "work" / "main.duckdb"), read_only=True) as con:
+        generated = con.execute(
+            "select count(*), count(distinct enrollment_id) from enrollments where enrollment_id"
+            " in (select md5('bench-generated|' || n) from range(40) as r(n))"
+        ).fetchone()
+        moved = con.execute(
+            "select count(distinct enrollment_id) from enrollment_steps where enrollment_id"
+            " in (select md5('bench-generated|' || n) from range(40) as r(n))"
+        ).fetchone()[0]
+    assert generated == (40, 40)
+    assert moved > 0  # some fell due within the run's windows
