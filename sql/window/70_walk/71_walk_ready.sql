@@ -74,7 +74,7 @@ acting as (
         on journey_steps.journey_id = walk.journey_id
         and journey_steps.journey_version = walk.journey_version
         and journey_steps.step_id = walk.step_id
-    left join compiled.wait_matches as wait_matches
+    left join wait_matches
         on wait_matches.journey_id = walk.journey_id
         and wait_matches.journey_version = walk.journey_version
         and wait_matches.step_id = walk.step_id
