@@ -958,7 +958,7 @@ def run_sweeps(
     """
     step = progress or (lambda _phase: None)
     size = sample.SCALES[scale]
-    curves: dict[str, Any] = {"scale": scale, "journeys": journeys, "windows": windows}
+    curves: dict[str, Any] = {"scale": scale, "journey_count": journeys, "windows": windows}
     with _workdir(workdir) as root:
         step("generate data")
         manifest = sample.write_sample(root / "history", size, seed, formats="parquet")
@@ -1058,7 +1058,7 @@ def write_charts(curves: dict[str, Any], folder: Path) -> list[Path]:
         "history": (
             "history_events",
             "events in history",
-            f"Window time against history length (scale {scale}, {curves['journeys']} journeys)",
+            f"Window time against history length (scale {scale}, {curves['journey_count']} journeys)",
         ),
         "journeys": (
             "value",
@@ -1068,7 +1068,7 @@ def write_charts(curves: dict[str, Any], folder: Path) -> list[Path]:
         "events_per_hour": (
             "events_per_hour",
             "new events per hour",
-            f"Window time against events per hour (scale {scale}, {curves['journeys']} journeys)",
+            f"Window time against events per hour (scale {scale}, {curves['journey_count']} journeys)",
         ),
     }
     written = []

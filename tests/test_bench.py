@@ -158,3 +158,29 @@ def test_the_cli_writes_the_json(tmp_path: Path) -> None:
         ).fetchone()[0]
     assert generated == (40, 40)
     assert moved > 0  # some fell due within the run's windows
+
+
+def test_the_sweep_charts_are_pngs_one_per_curve(tmp_path: Path) -> None:
+    def point(value, x, seconds):
+        return {
+            "value": value,
+            "history_events": x,
+            "events_per_hour": x,
+            "window_s": seconds[1],
+            "window_seconds": seconds,
+        }
+
+    curves = {
+        "scale": "xs",
+        "journey_count": 50,
+        "history": [point(0.5, 1000, [1, 2, 3]), point(1.0, 2000, [2, 3, 4])],
+        "journeys": [point(5, 2000, [1, 1, 1]), point(50, 2000, [3, 3, 3])],
+        "events_per_hour": [point(1, 100, [1, 2, 2]), point(2, 200, [2, 2, 3])],
+    }
+    paths = bench.write_charts(curves, tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "bench-window-vs-events-per-hour.png",
+        "bench-window-vs-history.png",
+        "bench-window-vs-journeys.png",
+    ]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
