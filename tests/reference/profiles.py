@@ -20,6 +20,6 @@ _COMMON = {
     "print_blob": True,
 }
 
-settings.register_profile("default", max_examples=8, **_COMMON)
-settings.register_profile("ci", max_examples=8, derandomize=True, database=None, **_COMMON)
+settings.register_profile("default", max_examples=6, **_COMMON)
+settings.register_profile("ci", max_examples=6, derandomize=True, database=None, **_COMMON)
 settings.register_profile("long", max_examples=2000, **_COMMON)
