@@ -367,15 +367,9 @@ def _entry_trigger(
             where_properties(entry.where or {}, exp.column("properties", "a")),
             entry_filter,
         ]
+        entering = exp.select(journey_id, exp.column("org_id", "o"), no_date).distinct(copy=False)
         return (
-            exp.select(journey_id, exp.column("org_id", "o"), no_date)
-            .distinct(copy=False)
-            .from_(exp.table_("window_activities").as_("a"), copy=False)
-            .join(
-                exp.table_("memberships_at").as_("m"),
-                on=_equal("m", "contact_id", "a", "contact_id"),
-                copy=False,
-            )
+            _from_window_activity(entering)
             .join(orgs, on=_equal("o", "org_id", "m", "org_id"), copy=False)
             .where(_all(conditions), copy=False)
         )
@@ -591,21 +585,14 @@ def _wait_matches(journey: model.Journey) -> list[exp.Query]:
     for step in journey.steps:
         if not isinstance(step, model.WaitFor):
             continue
+        waiting_orgs = exp.select(
+            _journey_literal(journey).as_("journey_id"),
+            exp.Literal.number(journey.version).as_("journey_version"),
+            exp.Literal.string(step.id).as_("step_id"),
+            exp.column("org_id", "m"),
+        ).distinct(copy=False)
         queries.append(
-            exp.select(
-                _journey_literal(journey).as_("journey_id"),
-                exp.Literal.number(journey.version).as_("journey_version"),
-                exp.Literal.string(step.id).as_("step_id"),
-                exp.column("org_id", "m"),
-            )
-            .distinct(copy=False)
-            .from_(exp.table_("window_activities").as_("a"), copy=False)
-            .join(
-                exp.table_("memberships_at").as_("m"),
-                on=_equal("m", "contact_id", "a", "contact_id"),
-                copy=False,
-            )
-            .where(
+            _from_window_activity(waiting_orgs).where(
                 _all(
                     [
                         exp.column("is_trigger", "a"),
@@ -635,35 +622,27 @@ def _conversion_activities(journey: model.Journey) -> exp.Query | None:
         unit=exp.var("SECOND"),
     )
     exits = journey.exit is not None and journey.exit.on_conversion
-    return (
-        exp.select(
-            _journey_literal(journey).as_("journey_id"),
-            exp.Literal.number(journey.version).as_("journey_version"),
-            exp.column("org_id", "m"),
-            exp.column("event_id", "a"),
-            exp.column("contact_id", "a"),
-            exp.column("occurred_at", "a"),
-            within.as_("within"),
-            exp.Boolean(this=exits).as_("exits"),
-        )
-        .from_(exp.table_("window_activities").as_("a"), copy=False)
-        .join(
-            exp.table_("memberships_at").as_("m"),
-            on=_equal("m", "contact_id", "a", "contact_id"),
-            copy=False,
-        )
-        .where(
-            _all(
-                [
-                    exp.EQ(
-                        this=exp.column("activity_type", "a"),
-                        expression=exp.Literal.string(attribution.activity),
-                    ),
-                    where_properties(attribution.where or {}, exp.column("properties", "a")),
-                ]
-            ),
-            copy=False,
-        )
+    activities = exp.select(
+        _journey_literal(journey).as_("journey_id"),
+        exp.Literal.number(journey.version).as_("journey_version"),
+        exp.column("org_id", "m"),
+        exp.column("event_id", "a"),
+        exp.column("contact_id", "a"),
+        exp.column("occurred_at", "a"),
+        within.as_("within"),
+        exp.Boolean(this=exits).as_("exits"),
+    )
+    return _from_window_activity(activities).where(
+        _all(
+            [
+                exp.EQ(
+                    this=exp.column("activity_type", "a"),
+                    expression=exp.Literal.string(attribution.activity),
+                ),
+                where_properties(attribution.where or {}, exp.column("properties", "a")),
+            ]
+        ),
+        copy=False,
     )
 
 
@@ -1014,6 +993,15 @@ def _any(parts: list[exp.Expression]) -> exp.Expression:
     if not parts:
         return exp.false()
     return exp.or_(*[exp.paren(part, copy=False) for part in parts], copy=False)
+
+
+def _from_window_activity(query: exp.Select) -> exp.Select:
+    """`query` over the window's activities (`a`) and their contacts' memberships (`m`)."""
+    return query.from_(exp.table_("window_activities").as_("a"), copy=False).join(
+        exp.table_("memberships_at").as_("m"),
+        on=_equal("m", "contact_id", "a", "contact_id"),
+        copy=False,
+    )
 
 
 def _equal(left: str, left_column: str, right: str, right_column: str) -> exp.EQ:
