@@ -58,17 +58,17 @@ class SqlStep:
     keys: tuple[str, ...]
     statement: exp.Expression
 
-    @property
-    def parameters(self) -> set[str]:
+    @cached_property
+    def parameters(self) -> frozenset[str]:
         """Names of the `$name` placeholders the statement uses."""
-        return {node.name for node in self.statement.find_all(exp.Placeholder)}
+        return frozenset(node.name for node in self.statement.find_all(exp.Placeholder))
 
-    @property
-    def compiled_relations(self) -> set[str]:
+    @cached_property
+    def compiled_relations(self) -> frozenset[str]:
         """Names of the `compiled.<name>` relations the statement uses."""
-        return {
+        return frozenset(
             table.name for table in self.statement.find_all(exp.Table) if table.db == "compiled"
-        }
+        )
 
     @cached_property
     def template(self) -> str:
@@ -106,7 +106,7 @@ class SqlStep:
         def substitute(match: re.Match) -> str:
             kind, name = match.groups()
             if kind == "param":
-                return literal(params[name]).sql(dialect="duckdb")
+                return literal_sql(params[name])
             query = compiled[name]
             return f"({query if isinstance(query, str) else query.sql(dialect='duckdb')})"
 
@@ -145,9 +145,9 @@ def _parsed_steps(
                 entries.append(LoopGroup(path.name, group))
         elif path.suffix == ".sql":
             entries.append(parse_step(path))
-    for entry in entries:  # render the templates now, not inside the first window
+    for entry in entries:  # render the templates and name their inputs now, not in a window
         for step in entry.steps if isinstance(entry, LoopGroup) else (entry,):
-            _ = step.template
+            _ = step.template, step.parameters, step.compiled_relations
     return tuple(entries)
 
 
@@ -217,6 +217,12 @@ def write_rows(
         con.execute(f"delete from {name} using _step_rows where {matches}")
         return con.execute(f"insert into {name} by name select * from _step_rows").fetchone()[0]
     raise StepFileError(f"unknown write mode {write!r}")
+
+
+@lru_cache(maxsize=256, typed=True)
+def literal_sql(value: object) -> str:
+    """`literal(value)` as DuckDB SQL; a window renders the same few values in every step."""
+    return literal(value).sql(dialect="duckdb")
 
 
 def literal(value: object) -> exp.Expression:
