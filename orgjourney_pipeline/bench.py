@@ -329,11 +329,7 @@ class _Bench:
         result["ratio"] = round(result["window_s"] / result["lower_bound_s"], 2)
         result["ratio_per_window"] = [round(w / b, 2) for w, b in zip(seconds, bounds, strict=True)]
         steps = sorted({name for w in measured for name in w.step_seconds})
-        phases = {
-            name: round(statistics.median(w.step_seconds.get(name, 0.0) for w in measured), 4)
-            for name in steps
-        }
-        result["phases_s"] = dict(sorted(phases.items(), key=lambda kv: -kv[1]))
+        result["phases_s"] = _median_phases(measured)
         result["python_overhead_s"] = round(
             statistics.median(w.seconds - sum(w.step_seconds.values()) for w in measured), 4
         )
@@ -357,6 +353,7 @@ class _Bench:
             result["growth_per_window"] = [
                 round(a.seconds / b.seconds, 3) for a, b in zip(measured, quarter, strict=True)
             ]
+            result["growth_phases_1x_s"] = _median_phases(quarter)
         else:
             result["growth"] = None
 
@@ -1194,6 +1191,16 @@ def _memory_limit_mb() -> int:
     number, unit = text.split()
     factor = {"KiB": 2**-10, "MiB": 1, "GiB": 2**10, "TiB": 2**20}.get(unit, 1)
     return max(1, round(float(number) * factor))
+
+
+def _median_phases(windows: list[engine.WindowResult]) -> dict[str, float]:
+    """Each step's median seconds over the windows, the slowest first."""
+    names = {name for window in windows for name in window.step_seconds}
+    phases = {
+        name: round(statistics.median(w.step_seconds.get(name, 0.0) for w in windows), 4)
+        for name in names
+    }
+    return dict(sorted(phases.items(), key=lambda kv: -kv[1]))
 
 
 def _targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

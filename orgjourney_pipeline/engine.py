@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 import duckdb
@@ -257,6 +258,8 @@ def window_parameters(
         "prev_load_seq": previous if previous is not None else -1,
         "first_window_start": first_start or window.start,
         "walk_pass": 0,  # the pass of the step walk (set by the loop)
+        # The activity rollup's recent part is merged in once a day, and in the first window.
+        "compact_activity": previous is None or window.end.time() == dt_time(0),
     }
 
 

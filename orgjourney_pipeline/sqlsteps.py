@@ -12,6 +12,9 @@ Each file under `sql/window/` is a single `SELECT` with a header of `-- key: val
 - `upsert (k1, k2, ..)` — rows of `target` with those keys deleted, then the new rows inserted;
 - `replace` — every row of `target` replaced by the new rows (a new snapshot of a small state).
 
+`-- when: name` runs the step only in windows whose parameter `name` is true (the daily
+compaction of the activity rollup); in the others it writes nothing.
+
 The SELECTs never write, so the same files can run on an engine without UPDATE or MERGE (on
 Spark the runner would overwrite partitions instead). Parameters (`$window_end`, ..) are
 replaced by literals built by sqlglot, never pasted text. A table named `compiled.<name>` is
@@ -38,7 +41,7 @@ from sqlglot import exp
 from orgjourney_pipeline.settings import sql_dir
 
 WRITE_MODES = ("view", "temp", "append", "upsert", "replace")
-_HEADER = re.compile(r"^--\s*(target|write|grain|params)\s*:\s*(.+?)\s*$")
+_HEADER = re.compile(r"^--\s*(target|write|grain|params|when)\s*:\s*(.+?)\s*$")
 _UPSERT = re.compile(r"^upsert\s*\(([^)]*)\)$")
 _TOKEN = re.compile(r"__(param|compiled)_([A-Za-z0-9_]+?)__")
 
@@ -57,11 +60,13 @@ class SqlStep:
     write: str
     keys: tuple[str, ...]
     statement: exp.Expression
+    when: str | None = None  # the boolean parameter that must be true for the step to run
 
     @cached_property
     def parameters(self) -> frozenset[str]:
-        """Names of the `$name` placeholders the statement uses."""
-        return frozenset(node.name for node in self.statement.find_all(exp.Placeholder))
+        """Names of the `$name` placeholders the statement (and its `when`) uses."""
+        names = {node.name for node in self.statement.find_all(exp.Placeholder)}
+        return frozenset(names | ({self.when} if self.when else set()))
 
     @cached_property
     def compiled_relations(self) -> frozenset[str]:
@@ -173,7 +178,9 @@ def parse_step(path: Path) -> SqlStep:
     statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise StepFileError(f"{path.name}: a step file holds exactly one SELECT")
-    return SqlStep(path.stem, path, header["target"], write, keys, statements[0])
+    return SqlStep(
+        path.stem, path, header["target"], write, keys, statements[0], header.get("when")
+    )
 
 
 def run_step(
@@ -182,7 +189,15 @@ def run_step(
     params: Mapping[str, object],
     compiled: Mapping[str, exp.Query | str] | None = None,
 ) -> int:
-    """Execute a step and write its rows as its header says; return the number of rows."""
+    """Execute a step and write its rows as its header says; return the number of rows.
+
+    A step whose `when` parameter is false does nothing and returns 0.
+    """
+    if step.when:
+        if step.when not in params:
+            raise StepFileError(f"{step.path.name}: no value for its 'when' {step.when!r}")
+        if not params[step.when]:
+            return 0
     return write_rows(con, step.render(params, compiled), step.target, step.write, step.keys)
 
 

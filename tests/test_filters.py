@@ -3,7 +3,7 @@
 Every case goes through the journey reader first (so the filter is what a journey file
 would produce), compiles with `compile_filter` and runs
 `select org_id from organizations_at o where <filter>` against tables shaped like the
-warehouse's `organizations_at`, `contacts_at`, `memberships_at`, `contact_activity` and
+warehouse's `organizations_at`, `contacts_at`, `memberships_at`, `contact_activity_parts` and
 `activities`. A property test checks the SQL against a direct Python reading of SPEC §3.
 """
 
@@ -46,7 +46,7 @@ SCHEMA = [
     """create table contacts_at (contact_id varchar, email varchar, phone varchar,
         first_name varchar, tags varchar[], sms_opt_in boolean)""",
     "create table memberships_at (contact_id varchar, org_id varchar)",
-    """create table contact_activity (contact_id varchar, activity_type varchar,
+    """create table contact_activity_parts (contact_id varchar, activity_type varchar,
         events bigint, first_at timestamp, last_at timestamp)""",
     """create table activities (event_id varchar, contact_id varchar, activity_type varchar,
         occurred_at timestamp, properties json, load_seq bigint)""",
@@ -81,7 +81,7 @@ ENROLLMENTS = [("o1", "2026-01-04 12:00"), ("o2", "2026-01-05 09:59")]
 
 
 def rollup(activities) -> list[tuple]:
-    """`contact_activity` as the pipeline keeps it: the events processed so far."""
+    """`contact_activity_parts` as the pipeline keeps it: the events processed so far."""
     seen: dict[tuple[str, str], list[datetime]] = {}
     for _, contact, kind, occurred, _, load_seq in activities:
         moment = datetime.fromisoformat(occurred)
@@ -108,7 +108,7 @@ def con():
         [(e, c, t, at, json.dumps(p), s) for e, c, t, at, p, s in ACTIVITIES],
     )
     connection.executemany(
-        "insert into contact_activity values (?, ?, ?, ?, ?)", rollup(ACTIVITIES)
+        "insert into contact_activity_parts values (?, ?, ?, ?, ?)", rollup(ACTIVITIES)
     )
     connection.executemany("insert into enrollments_at values (?, ?)", ENROLLMENTS)
     yield connection

@@ -37,8 +37,13 @@ def window_ends(con):
 
 
 def rollup(con, table="org_activity"):
-    key = "org_id" if table == "org_activity" else "contact_id"
-    return con.execute(f"select {key}, activity_type, events from {table} order by all").fetchall()
+    """(owner, type, events) of org_activity, or of the contact rollup's parts added up."""
+    if table == "org_activity":
+        return con.execute("select org_id, activity_type, events from org_activity order by all").fetchall()
+    return con.execute(
+        f"select contact_id, activity_type, sum(events)::bigint from {table}"
+        " group by all order by all"
+    ).fetchall()
 
 
 def test_windows_start_at_from_and_end_at_through(con):
@@ -83,12 +88,12 @@ def test_an_error_half_way_through_a_window_leaves_the_warehouse_as_it_was(con, 
     member(con, "c1", "o1")
     load(con, ("e1", "c1", "email_opened", datetime(2026, 1, 5, 9, 30)))
     engine.run_windows(con, datetime(2026, 1, 5, 10), T)
-    before = (window_ends(con), rollup(con), rollup(con, "contact_activity"))
+    before = (window_ends(con), rollup(con), rollup(con, "contact_activity_parts"))
     load(con, ("e2", "c1", "email_opened", datetime(2026, 1, 5, 10, 30)), load_seq=2)
     monkeypatch.setenv(FAULT_ENV, "raise:20_update_contact_activity")
     with pytest.raises(WindowFault):
         engine.run_windows(con, datetime(2026, 1, 5, 11))
-    assert (window_ends(con), rollup(con), rollup(con, "contact_activity")) == before
+    assert (window_ends(con), rollup(con), rollup(con, "contact_activity_parts")) == before
     monkeypatch.delenv(FAULT_ENV)
     engine.run_windows(con, datetime(2026, 1, 5, 11))
     assert rollup(con) == [("o1", "email_opened", 2)]
@@ -170,7 +175,7 @@ def test_membership_is_read_as_of_the_last_window_end(con):
     load(con, ("e2", "c1", "page_viewed", datetime(2026, 1, 5, 10, 10)), load_seq=2)
     engine.run_windows(con, datetime(2026, 1, 5, 10), T)
     assert rollup(con) == []  # not a member yet at 10:00
-    assert rollup(con, "contact_activity") == [("c1", "page_viewed", 1)]
+    assert rollup(con, "contact_activity_parts") == [("c1", "page_viewed", 1)]
     engine.run_windows(con, datetime(2026, 1, 5, 11))
     assert rollup(con) == [("o1", "page_viewed", 2)]  # a member now: all its activity counts
 
@@ -190,6 +195,46 @@ def test_an_organization_whose_members_change_is_rolled_up_anew_without_new_acti
     assert con.execute("select events, contacts from org_activity").fetchall() == [(1, 1)]
     engine.run_windows(con, datetime(2026, 1, 5, 11))  # no activity, c2 joined o1
     assert con.execute("select events, contacts from org_activity").fetchall() == [(2, 2)]
+
+
+def rows(con, table):
+    return con.execute(
+        f"select contact_id, activity_type, first_at, last_at, events from {table} order by all"
+    ).fetchall()
+
+
+def test_the_contact_rollup_appends_each_window_and_compacts_at_midnight(con):
+    """The first window and the one ending at midnight UTC merge the recent part into
+    contact_activity; the windows between only append. The totals never change by it."""
+    member(con, "c1", "o1")
+    at = [datetime(2026, 1, 5, 9, 30), datetime(2026, 1, 5, 22, 10), datetime(2026, 1, 5, 23, 5)]
+    load(con, *[(f"e{n}", "c1", "purchase", moment) for n, moment in enumerate(at)])
+    engine.run_windows(con, datetime(2026, 1, 5, 10), T)  # the first window compacts
+    assert rows(con, "contact_activity") == [("c1", "purchase", at[0], at[0], 1)]
+    assert rows(con, "contact_activity_recent") == []
+
+    engine.run_windows(con, datetime(2026, 1, 5, 23))
+    assert rows(con, "contact_activity") == [("c1", "purchase", at[0], at[0], 1)]
+    assert rows(con, "contact_activity_recent") == [("c1", "purchase", at[1], at[1], 1)]
+    assert rollup(con) == [("o1", "purchase", 2)]
+
+    report = engine.run_windows(con, datetime(2026, 1, 6, 0))  # ends at midnight: compacts
+    assert report.windows[0].counts["21_compact_contact_activity"] == 1
+    assert rows(con, "contact_activity") == [("c1", "purchase", at[0], at[2], 3)]
+    assert rows(con, "contact_activity_recent") == []
+    assert con.execute("select first_at, last_at, events, contacts from org_activity").fetchall() == [
+        (at[0], at[2], 3, 1)
+    ]
+
+
+def test_a_contact_with_rows_in_both_parts_counts_once_in_org_activity(con):
+    member(con, "c1", "o1")
+    load(con, ("e1", "c1", "purchase", datetime(2026, 1, 5, 9, 30)))
+    engine.run_windows(con, datetime(2026, 1, 5, 10), T)
+    load(con, ("e2", "c1", "purchase", datetime(2026, 1, 5, 10, 30)), load_seq=2)
+    engine.run_windows(con, datetime(2026, 1, 5, 11))
+    assert len(rows(con, "contact_activity_parts")) == 2
+    assert con.execute("select events, contacts from org_activity").fetchall() == [(2, 1)]
 
 
 def test_runs_rows_carry_the_window_counts(con):

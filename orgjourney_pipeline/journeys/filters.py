@@ -238,7 +238,7 @@ def _activity_condition(node: model.ActivityCondition, scope: FilterScope) -> ex
             conditions.append(where_properties(node.where, exp.column("properties", "a")))
     else:
         source = exp.select(exp.Sum(this=exp.column("events", "a"))).from_(
-            exp.table_("contact_activity").as_("a"), copy=False
+            exp.table_("contact_activity_parts").as_("a"), copy=False
         )
         conditions = [type_match]
     if scope.subject == "org":

@@ -1,9 +1,12 @@
 -- Windows: the run ledger and the activity rollups maintained window by window.
 -- Grain notes:
 --   runs              one row per committed hourly window [window_start, window_end)
---   contact_activity  one row per contact and activity type: every event rolled up so far
---   org_activity      one row per organization and activity type: the events of the contacts
---                     that belonged to it as of the end of the window that processed them
+--   contact_activity  one row per contact and activity type: the events rolled up through
+--                     the last compaction (the window ending at midnight UTC, or the first)
+--   contact_activity_recent
+--                     one row per window, contact and activity type: the windows' events
+--                     since that compaction (appended each window, merged in at the next)
+--   org_activity      the table of earlier versions; 013 replaces it with a view
 
 create table if not exists runs (
     window_start timestamp not null,
@@ -16,6 +19,14 @@ create table if not exists runs (
 );
 
 create table if not exists contact_activity (
+    contact_id varchar not null,
+    activity_type varchar not null,
+    first_at timestamp not null,
+    last_at timestamp not null,
+    events bigint not null
+);
+
+create table if not exists contact_activity_recent (
     contact_id varchar not null,
     activity_type varchar not null,
     first_at timestamp not null,
