@@ -557,7 +557,7 @@ def _condition_matches(journey: model.Journey, scope: FilterScope) -> list[exp.Q
                 )
                 .from_(exp.table_("walk").as_("w"), copy=False)
                 .join(
-                    exp.table_("organizations_at").as_("o"),
+                    exp.table_("organizations_live").as_("o"),
                     on=_equal("o", "org_id", "w", "org_id"),
                     copy=False,
                 )

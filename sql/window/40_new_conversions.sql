@@ -2,6 +2,9 @@
 -- activity of its organization processed now with entered_at < occurred_at <= entered_at +
 -- within_days (whatever the enrollment's status); with the last step reached and the last send
 -- made at or before it (among one run's sends, the converting contact's, else the smallest id).
+-- An enrollment's steps and sends are never earlier than its entry: saying so lets DuckDB skip
+-- the older parts of enrollment_steps and sends (appended in time order) instead of reading
+-- the whole history every window.
 -- target: new_conversions
 -- write: temp
 -- grain: one row per converting enrollment
@@ -12,6 +15,7 @@ with matches as (
         enrollments.journey_id,
         enrollments.journey_version,
         enrollments.org_id,
+        enrollments.entered_at,
         activity.event_id,
         activity.contact_id,
         activity.occurred_at,
@@ -27,7 +31,7 @@ with matches as (
         and activity.org_id = enrollments.org_id
     where
         activity.occurred_at > enrollments.entered_at
-        and activity.occurred_at <= enrollments.entered_at + activity.within
+        and enrollments.entered_at >= activity.occurred_at - activity.within
         and not exists (
             select 1 from conversions
             where conversions.enrollment_id = enrollments.enrollment_id
@@ -51,6 +55,7 @@ last_steps as (
         from firsts
         inner join enrollment_steps
             on enrollment_steps.enrollment_id = firsts.enrollment_id
+            and enrollment_steps.reached_at >= firsts.entered_at
             and enrollment_steps.reached_at <= firsts.occurred_at
     ) as ranked
     where recency = 1
@@ -72,6 +77,7 @@ last_sends as (
         from firsts
         inner join sends
             on sends.enrollment_id = firsts.enrollment_id
+            and sends.run_at >= firsts.entered_at
             and sends.run_at <= firsts.occurred_at
     ) as ranked
     where recency = 1

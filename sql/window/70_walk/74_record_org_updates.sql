@@ -1,5 +1,5 @@
 -- Organization updates made by tag_org and update_org steps in this iteration; later steps
--- and filters see them through `organizations_at`.
+-- and filters see them through `organizations_live`.
 -- target: org_updates
 -- write: append
 -- grain: one row per tag added or removed, or field set
