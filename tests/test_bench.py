@@ -70,6 +70,10 @@ def test_the_figures_are_sane(result: dict) -> None:
         "recipients",
     }
     assert result["active_enrollments"] > 0 and result["sends_total"] > 0
+    # The windows after the catch-up left rows to compact, and timing it changed nothing.
+    assert result["compaction_recent_rows"] > 0 and result["compaction_s"] > 0
+    assert result["compaction_s_per_window"] == pytest.approx(result["compaction_s"] / 24, abs=1e-4)
+    assert set(result["growth_phases_1x_s"]) == set(result["phases_s"])
 
 
 def test_the_reference_runs_the_same_windows_with_the_same_sends(result: dict) -> None:
