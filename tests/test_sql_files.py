@@ -46,6 +46,22 @@ def test_a_step_file_that_writes_is_refused(tmp_path):
         sqlsteps.parse_step(path)
 
 
+def test_a_step_with_when_runs_only_when_its_parameter_is_true(tmp_path):
+    path = tmp_path / "50_note.sql"
+    path.write_text(
+        "-- note\n-- target: notes\n-- write: append\n-- when: busy\nselect $n as n\n"
+    )
+    step = sqlsteps.parse_step(path)
+    assert step.when == "busy" and step.parameters == {"busy", "n"}
+    con = duckdb.connect()
+    con.execute("create table notes (n integer)")
+    assert sqlsteps.run_step(con, step, {"busy": False, "n": 1}) == 0
+    assert sqlsteps.run_step(con, step, {"busy": True, "n": 2}) == 1
+    assert con.execute("select n from notes").fetchall() == [(2,)]
+    with pytest.raises(sqlsteps.StepFileError, match="'when' 'busy'"):
+        sqlsteps.run_step(con, step, {"n": 3})
+
+
 def test_parameter_values_become_literals_not_text():
     step_file = sql_dir() / "window" / "10_window_activities.sql"
     step = sqlsteps.parse_step(step_file)
