@@ -2,8 +2,8 @@
 
 `default` (and `ci`, which Hypothesis picks when the CI variable is set) keep the whole of
 `tests/test_reference.py` under two minutes on two cores; `long` runs 1000 examples of each
-differential test, 2000 in all (about an hour and a half with the two tests run side by side
-on two cores).
+differential test, 2000 in all (about an hour and a half with each test in a process of its
+own on two cores).
 The Hypothesis pytest plugin loads `--hypothesis-profile` before test modules are imported,
 so to select `long` load this module as a plugin too:
 
