@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from hypothesis import given, note
 from reference import profiles, run_reference
-from reference.model import TABLES
+from reference.model import TABLES, Activity, Snapshot
 from reference.world import Driver, World, run_engine, worlds
 
 assert profiles  # registers the Hypothesis profiles
@@ -86,3 +86,56 @@ def test_windows_in_several_invocations_match_one(world: World):
         progress("several", world)
         assert_same_tables(several, fewer, "several invocations", "fewer")
         assert_same_tables(several, run_reference(world.inputs, world.invocations()))
+
+
+# -- disagreements found, kept as named regressions ------------------------------------------
+
+
+def _regression_journey(version: int, audience: str, activity: str) -> str:
+    return (
+        f"id: j0\nname: Journey j0\nversion: {version}\nstate: published\n"
+        f"entry: {{when: activity, activity: {activity}}}\nfrequency: once\n"
+        f"unsubscribe: {{audience: {audience}}}\n"
+        "steps:\n"
+        "  - id: s0\n    send_sms: {template: t1}\n    next: s2\n"
+        "  - id: s2\n    delay: {minutes: 150}\n    next: s0\n"
+    )
+
+
+def test_regression_an_enrollment_keeps_the_unsubscribe_audience_of_its_version():
+    """Long profile, `test_windows_in_several_invocations_match_one`: an enrollment on
+    version 2 (audience `product`) had its later SMS suppressed for `newsletter`, the audience
+    of version 3 published in a later invocation. The engine read the audience of the
+    journey's current version; SPEC keeps active enrollments on the version they entered.
+    (Shrinking timed out; this is the example cut down by hand.)"""
+    at = datetime(2026, 1, 2, 6)
+    contact = {"contact_id": "c2", "phone": "+15550002", "sms_opt_in": True}
+    world = World(
+        start=datetime(2026, 1, 5, 6),
+        snapshots=[
+            Snapshot("organizations", at, ({"org_id": "o0", "name": "Org O0"},)),
+            Snapshot("contacts", at, (contact,)),
+            Snapshot("memberships", at, ({"contact_id": "c2", "org_id": "o0"},)),
+            Snapshot(
+                "subscriptions",
+                at,
+                ({"contact_id": "c2", "audience": "newsletter", "status": "unsubscribed"},),
+            ),
+        ],
+        activities=[Activity("e1", "c2", "purchase", datetime(2026, 1, 5, 6, 30))],
+        activity_files={0: [[0]]},
+        journey_texts=[
+            {"j0.yaml": _regression_journey(2, "product", "purchase")},
+            {"j0.yaml": _regression_journey(3, "newsletter", "form_submitted")},
+        ],
+        throughs=[datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 21)],
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        engine = run_engine(world, Path(folder))
+    expected = run_reference(world.inputs, world.invocations())
+    assert_same_tables(engine, expected)
+    # Entered at 07:00 on version 2, then an SMS every 150 minutes: 07, 10, 13, 16 and 19.
+    assert sorted((row[1].hour, row[3]) for row in engine["sends"]) == [
+        (hour, 2) for hour in (7, 10, 13, 16, 19)
+    ]
+    assert engine["suppressions"] == []

@@ -132,6 +132,30 @@ def test_an_audience_unsubscribe_does_not_suppress_a_journey_with_another_audien
     assert "news" in {contact for _, _, contact, _, _ in crm.sends()}
 
 
+def test_an_enrollment_keeps_the_unsubscribe_audience_of_its_version(crm):
+    """Found by the long differential run: an enrollment on version 1 (audience `product`)
+    kept being suppressed for `newsletter`, the audience of version 2 published later."""
+    loop = (
+        "  - id: text\n    send_sms: {template: hello-sms}\n"
+        "  - id: pause\n    delay: {hours: 1}\n    next: text\n"
+    )
+    first = journey(loop, extra="unsubscribe: {audience: product}\n")
+    crm.journey(first)
+    crm.events(("e1", "ok", "purchase", at("09:30")))
+    crm.run(at("10:00"), at("09:00"))
+    crm.journey(
+        first.replace("version: 1", "version: 2")
+        .replace("product", "newsletter")
+        .replace("activity: purchase", "activity: form_submitted")
+    )
+    crm.run(at("12:00"))
+    texts = [(run_at, contact) for run_at, _, contact, channel, _ in crm.sends() if channel == "sms"]
+    assert ("01-05T12:00", "news") in texts  # version 1's audience is `product`
+    assert ("01-05T12:00", "news", "sms", "unsubscribed_audience") not in crm.rows(
+        "select strftime(run_at, '%m-%dT%H:%M'), contact_id, channel, reason from suppressions"
+    )
+
+
 def test_send_to_filter_and_a_step_send_to_override(crm):
     steps = (
         "  - id: mail\n    send_email: {template: hello}\n"

@@ -196,6 +196,7 @@ STEP_SCHEMA = pa.schema(
         ("else_step_id", pa.string()),
         ("channel", pa.string()),
         ("template", pa.string()),
+        ("unsubscribe_audience", pa.string()),
         ("wake_at", pa.timestamp("us")),
     ]
 )
@@ -240,11 +241,14 @@ def _step_tables(journeys: Iterable[model.Journey], window_end: datetime) -> dic
                 "else_step_id": None,
                 "channel": None,
                 "template": None,
+                "unsubscribe_audience": None,
                 "wake_at": step_wake_at(step, journey.timezone, window_end),
             }
             if isinstance(step, model.SendEmail | model.SendSms):
                 row["channel"] = "email" if isinstance(step, model.SendEmail) else "sms"
                 row["template"] = step.template
+                # The version's own setting: an enrollment stays on the version it entered.
+                row["unsubscribe_audience"] = journey.unsubscribe
             elif isinstance(step, model.WaitFor):
                 row["then_step_id"] = step.then or row["next_step_id"]
                 row["else_step_id"] = step.else_ or row["next_step_id"]

@@ -1,6 +1,8 @@
 -- Everyone each executed send step addresses: the members of the organization as of the run
 -- that pass the step's (or journey's) `send_to` filter, with the reason each is suppressed, if
 -- any — global unsubscribe, audience unsubscribe, no address, no SMS opt-in, in that order.
+-- The audience is that of the enrollment's version (an enrollment stays on the version it
+-- entered, whatever the current version's `unsubscribe` says).
 -- target: recipients
 -- write: temp
 -- grain: one row per send step executed and contact addressed
@@ -33,10 +35,9 @@ inner join journey_steps
     on journey_steps.journey_id = addressed.journey_id
     and journey_steps.journey_version = addressed.journey_version
     and journey_steps.step_id = addressed.step_id
-inner join run_journeys on run_journeys.journey_id = addressed.journey_id
 left join unsubscribed_contacts as global_unsubscribe
     on global_unsubscribe.contact_id = addressed.contact_id
     and global_unsubscribe.audience = '*'
 left join unsubscribed_contacts as audience_unsubscribe
     on audience_unsubscribe.contact_id = addressed.contact_id
-    and audience_unsubscribe.audience = run_journeys.unsubscribe_audience
+    and audience_unsubscribe.audience = journey_steps.unsubscribe_audience
