@@ -103,11 +103,11 @@ def _regression_journey(version: int, audience: str, activity: str) -> str:
 
 
 def test_regression_an_enrollment_keeps_the_unsubscribe_audience_of_its_version():
-    """Long profile, `test_windows_in_several_invocations_match_one`: an enrollment on
+    """Long profile, both differential tests (shrinking timed out in each): an enrollment on
     version 2 (audience `product`) had its later SMS suppressed for `newsletter`, the audience
     of version 3 published in a later invocation. The engine read the audience of the
     journey's current version; SPEC keeps active enrollments on the version they entered.
-    (Shrinking timed out; this is the example cut down by hand.)"""
+    This is the failing example cut down by hand."""
     at = datetime(2026, 1, 2, 6)
     contact = {"contact_id": "c2", "phone": "+15550002", "sms_opt_in": True}
     world = World(
