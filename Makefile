@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check orgjourney_pipeline dagster_project tests
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
