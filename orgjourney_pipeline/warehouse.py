@@ -59,6 +59,9 @@ def connect(
                 ) from error
             time.sleep(0.2)
     con.execute("set TimeZone = 'UTC'")
+    # DuckDB's own progress bar would write over the CLI's bars and into the logs of
+    # scheduled runs (it is a session setting, not one `connect` accepts).
+    con.execute("set enable_progress_bar = false")
     if not read_only:
         upgrade(con)
     return con

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime
 
 import pytest
@@ -39,7 +41,9 @@ def window_ends(con):
 def rollup(con, table="org_activity"):
     """(owner, type, events) of org_activity, or of the contact rollup's parts added up."""
     if table == "org_activity":
-        return con.execute("select org_id, activity_type, events from org_activity order by all").fetchall()
+        return con.execute(
+            "select org_id, activity_type, events from org_activity order by all"
+        ).fetchall()
     return con.execute(
         f"select contact_id, activity_type, sum(events)::bigint from {table}"
         " group by all order by all"
@@ -222,9 +226,9 @@ def test_the_contact_rollup_appends_each_window_and_compacts_at_midnight(con):
     assert report.windows[0].counts["21_compact_contact_activity"] == 1
     assert rows(con, "contact_activity") == [("c1", "purchase", at[0], at[2], 3)]
     assert rows(con, "contact_activity_recent") == []
-    assert con.execute("select first_at, last_at, events, contacts from org_activity").fetchall() == [
-        (at[0], at[2], 3, 1)
-    ]
+    assert con.execute(
+        "select first_at, last_at, events, contacts from org_activity"
+    ).fetchall() == [(at[0], at[2], 3, 1)]
 
 
 def test_a_contact_with_rows_in_both_parts_counts_once_in_org_activity(con):
@@ -244,3 +248,23 @@ def test_runs_rows_carry_the_window_counts(con):
     ).fetchone()
     assert (start, end, status) == (T, datetime(2026, 1, 5, 10), "ok")
     assert set(json.loads(counts)) >= {"10_window_activities", "20_update_contact_activity"}
+
+
+def test_connections_draw_no_duckdb_progress_bar(tmp_path):
+    """DuckDB's own bar would write over the CLI's bars and into scheduled runs' logs.
+
+    In a process of its own, as the CLI runs: DuckDB's default differs under pytest.
+    """
+    script = (
+        "import sys\n"
+        "from orgjourney_pipeline import warehouse\n"
+        "con = warehouse.connect(sys.argv[1])\n"
+        "print(con.execute(\"select current_setting('enable_progress_bar')\").fetchone()[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "w.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
