@@ -12,9 +12,11 @@ import json
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
+from orgjourney_pipeline.journeys import compile as journey_compile
 from orgjourney_pipeline.journeys import filters, model
 from orgjourney_pipeline.journeys.model import (
     ActivityCondition,
@@ -1247,7 +1249,7 @@ def test_validate_shows_warnings_but_exits_0(tmp_path):
 # -- doctests -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [model, filters], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [model, filters, journey_compile], ids=lambda m: m.__name__)
 def test_docstring_examples_run(module):
     failures, tried = doctest.testmod(module)
     assert tried > 0
@@ -1352,3 +1354,20 @@ def test_the_schema_accepts_every_entry_kind_as_written_and_canonical(entry):
     validator = _validator()
     assert list(validator.iter_errors(_yaml_data(text))) == []
     assert list(validator.iter_errors(journey(text).definition())) == []
+
+
+def test_fused_branches_count_a_repeated_subquery_once_and_keep_every_match():
+    """Journeys counting the same activity with different thresholds share one count."""
+    con = duckdb.connect()
+    con.execute("create table x as select range as k, range % 3 as t from range(30)")
+    con.execute("create table e as select (range * 7) % 30 as k from range(200)")
+    counted = "(select count(*) from e where e.k = o.k)"
+    union = " union all ".join(
+        f"select '{journey}' as j, o.k from x as o where {counted} >= {least} and o.t <> {t}"
+        for journey, least, t in (("a", 6, 0), ("b", 7, 1), ("c", 7, 2))
+    )
+    fused = journey_compile.fuse_branches(journey_compile.parse(union)).sql("duckdb")
+    assert fused.lower().count("count(*)") == 1
+    expected = sorted(con.execute(union).fetchall())
+    assert sorted(con.execute(fused).fetchall()) == expected
+    assert 0 < len({k for _, k in expected}) < 30

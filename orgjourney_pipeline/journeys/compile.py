@@ -702,11 +702,13 @@ def fuse_branches(query: exp.Query) -> exp.Query:
     FROM (organizations as of the run, memberships, contacts) are planned and scanned once
     per window, not once per journey or step. Each row yields the projections of every
     branch whose WHERE it meets, as the union did; the prefilter only repeats conditions that
-    such rows meet anyway. Other branches are left as they are.
+    such rows meet anyway. Other branches are left as they are. A scalar subquery that several
+    branches repeat (journeys counting the same activity over the same days, with different
+    thresholds) is computed once per row of a FROM without joins (`_share_subqueries`).
 
     Example:
-        >>> q = parse("select 'a' as j, x.k from x where x.t = 1 "
-        ...           "union all select 'b' as j, x.k from x where x.t = 2")
+        >>> q = parse("select 'a' as j, x.k from x where x.t > 1 "
+        ...           "union all select 'b' as j, x.k from x where x.t > 2")
         >>> "unnest" in fuse_branches(q).sql("duckdb").lower()
         True
     """
@@ -799,6 +801,8 @@ def _fused(group: list[exp.Select]) -> exp.Select:
     )
     inner.set("from_" if "from_" in first.args else "from", _from(first))
     inner.set("joins", list(first.args.get("joins") or []))
+    if not inner.args["joins"]:
+        _share_subqueries(inner)
     if all(prefilters):
         either = exp.or_(
             *[exp.paren(exp.and_(*parts, copy=False), copy=False) for parts in prefilters],
@@ -914,6 +918,59 @@ def _unqualified(value: exp.Expression) -> exp.Expression:
         return node
 
     return value.transform(rename, copy=False)
+
+
+# Where a subquery is a set or a test, not a value that a column can stand for.
+_NOT_A_VALUE = (exp.In, exp.Exists, exp.Any, exp.All, exp.Unnest, exp.Lateral)
+
+
+def _share_subqueries(inner: exp.Select) -> None:
+    """Compute once each scalar subquery that the projections repeat, as a column of the FROM.
+
+    `from t as o` becomes `from (select o.*, (<subquery>) as _shared_1 from t as o) as o` and
+    every copy of the subquery `o._shared_1`: DuckDB then decorrelates and joins it once,
+    where it may otherwise plan every copy apart (seen with the entry filters' 7-day counts,
+    five copies: 2.4 times slower over 4x the history). `inner` is changed in place.
+
+    Example:
+        >>> counted = "(select count(*) from e where e.k = o.k)"
+        >>> q = parse(f"select 'a' as j, o.k from x as o where {counted} > 1 "
+        ...           f"union all select 'b' as j, o.k from x as o where {counted} > 2")
+        >>> fuse_branches(q).sql("duckdb").lower().count("count(*)")
+        1
+    """
+    table = _from(inner).this
+    if not isinstance(table, exp.Table) or not table.alias:
+        return
+    copies: dict[str, list[exp.Subquery]] = {}
+    for projection in inner.expressions:
+        for subquery in projection.find_all(exp.Subquery):
+            if not isinstance(subquery.parent, _NOT_A_VALUE) and _outermost(subquery, projection):
+                copies.setdefault(subquery.sql("duckdb"), []).append(subquery)
+    shared = []
+    for repeated in (group for group in copies.values() if len(group) > 1):
+        name = f"_shared_{len(shared) + 1}"
+        shared.append(exp.Alias(this=repeated[0].copy(), alias=exp.to_identifier(name)))
+        for subquery in repeated:
+            subquery.replace(exp.column(name, table.alias))
+    if shared:
+        source = exp.Select(
+            expressions=[exp.Column(this=exp.Star(), table=exp.to_identifier(table.alias)), *shared]
+        ).from_(table.copy(), copy=False)
+        _from(inner).set(
+            "this",
+            exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier(table.alias))),
+        )
+
+
+def _outermost(subquery: exp.Subquery, within: exp.Expression) -> bool:
+    """Whether no other subquery of `within` encloses `subquery`."""
+    node = subquery.parent
+    while node is not None and node is not within.parent:
+        if isinstance(node, exp.Subquery | exp.Query):
+            return False
+        node = node.parent
+    return True
 
 
 def _inner_name(column: exp.Column) -> str:
