@@ -720,6 +720,7 @@ class _Generator:
             config={"memory_limit": "3GB", "temp_directory": self._spill.name},
         )
         self.con.execute("set TimeZone = 'UTC'")
+        self.con.execute("set enable_progress_bar = false")  # the callers draw their own
         for macro in _MACROS:
             self.con.execute(macro)
         self._org_plan = False
