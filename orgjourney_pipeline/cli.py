@@ -458,9 +458,7 @@ def summary_table(rows: list[reports.JourneySummary]) -> Table:
 
 
 @cli.command()
-@click.option(
-    "--scale", default="s", show_default=True, type=click.Choice(["xs", "s", "m", "l"])
-)
+@click.option("--scale", default="s", show_default=True, type=click.Choice(["xs", "s", "m", "l"]))
 @click.option("--journeys", "journey_count", default=50, show_default=True, type=int)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write figures here.")
 @click.option("--windows", default=6, show_default=True, help="Measured windows (at least 5).")
@@ -472,11 +470,11 @@ def summary_table(rows: list[reports.JourneySummary]) -> Table:
     show_default=True,
     help="Add this many generated active enrollments after the catch-up window.",
 )
+@click.option("--reference/--no-reference", default=None, help="Row-at-a-time baseline [xs and s].")
 @click.option(
-    "--reference/--no-reference", default=None, help="Row-at-a-time baseline [xs and s]."
-)
-@click.option(
-    "--workdir", type=click.Path(path_type=Path), help="Keep generated files here (else a temp dir)."
+    "--workdir",
+    type=click.Path(path_type=Path),
+    help="Keep generated files here (else a temp dir).",
 )
 @click.option(
     "--charts",
@@ -540,7 +538,9 @@ def bench(
             table = Table(curve, "history events", "window s (median)", title=f"bench {curve}")
             for point in result[curve]:
                 table.add_row(
-                    f"{point['value']:g}", f"{point['history_events']:,}", f"{point['window_s']:.3f}"
+                    f"{point['value']:g}",
+                    f"{point['history_events']:,}",
+                    f"{point['window_s']:.3f}",
                 )
             console.print(table)
         console.print(f"charts: {', '.join(result['charts'])}")

@@ -52,7 +52,9 @@ class WindowResult:
     counts: dict[str, int]
     seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
-    journeys: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entered, sent, suppressed
+    journeys: dict[str, tuple[int, int, int]] = field(
+        default_factory=dict
+    )  # entered, sent, suppressed
 
 
 @dataclass

@@ -38,7 +38,16 @@ SEND_COLUMNS = (
     "address",
     "template",
 )
-ORG_UPDATE_COLUMNS = ("run_at", "org_id", "journey_id", "enrollment_id", "step_id", "kind", "name", "value")
+ORG_UPDATE_COLUMNS = (
+    "run_at",
+    "org_id",
+    "journey_id",
+    "enrollment_id",
+    "step_id",
+    "kind",
+    "name",
+    "value",
+)
 # The fault-injection variable of the tests (see engine.FAULT_ENV).
 FAULT_ENV = "ORGJOURNEY_FAULT"
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9_.-]")
@@ -80,7 +89,9 @@ def export_window(con: duckdb.DuckDBPyConnection, window_end: datetime, exports_
             "run_at = ? and journey_id = ? and step_id = ? and channel = ?",
         )
         _write_both(con, query, [window_end, journey_id, step_id, channel], folder / "sends")
-    updates = con.execute("select count(*) from org_updates where run_at = ?", [window_end]).fetchone()[0]
+    updates = con.execute(
+        "select count(*) from org_updates where run_at = ?", [window_end]
+    ).fetchone()[0]
     if updates:
         # In the order they were made, so applying them in file order gives the final state.
         query = _select(
@@ -102,7 +113,9 @@ def export_table(
     """`orgjourney export`: rows of sends, conversions or enrollments to one file; row count."""
     if what not in EXPORTABLE:
         raise ValueError(f"cannot export {what!r}: choose one of {', '.join(EXPORTABLE)}")
-    time_column = {"sends": "run_at", "conversions": "converted_at", "enrollments": "entered_at"}[what]
+    time_column = {"sends": "run_at", "conversions": "converted_at", "enrollments": "entered_at"}[
+        what
+    ]
     conditions, params = [], []
     if journey_id is not None:
         conditions.append("journey_id = ?")
@@ -110,7 +123,9 @@ def export_table(
     if since is not None:
         conditions.append(f"{time_column} >= ?")
         params.append(since)
-    columns = [name for (name,) in con.execute(f"select column_name from (describe {what})").fetchall()]
+    columns = [
+        name for (name,) in con.execute(f"select column_name from (describe {what})").fetchall()
+    ]
     query = _select(what, columns, " and ".join(conditions) or "true", order_by=(time_column,))
     out.parent.mkdir(parents=True, exist_ok=True)
     _write(con, query, params, out, file_format)
@@ -125,7 +140,9 @@ def _select(table: str, columns, where: str, order_by: tuple[str, ...] = ()) -> 
 
     Rows are ordered by `order_by`, then by the first column, so files are reproducible.
     """
-    select = exp.select(*[exp.column(exp.to_identifier(c, quoted=True)) for c in columns]).from_(table)
+    select = exp.select(*[exp.column(exp.to_identifier(c, quoted=True)) for c in columns]).from_(
+        table
+    )
     keys = [exp.to_identifier(c, quoted=True).sql("duckdb") for c in order_by]
     return f"{select.sql('duckdb')} where {where} order by {', '.join([*keys, '1'])}"
 

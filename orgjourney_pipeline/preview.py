@@ -60,11 +60,15 @@ def preview(
         ).fetchall()
         if first_send is None:
             return PreviewResult(entering, None, False, [])
-        due = con.execute(
-            "select count(*) from recipients where step_id = ? and enrollment_id in"
-            " (select enrollment_id from new_enrollments)",
-            [first_send.id],
-        ).fetchone()[0] > 0 or not entering
+        due = (
+            con.execute(
+                "select count(*) from recipients where step_id = ? and enrollment_id in"
+                " (select enrollment_id from new_enrollments)",
+                [first_send.id],
+            ).fetchone()[0]
+            > 0
+            or not entering
+        )
         if not due:
             # The first send follows a wait: address it as if the entering organizations were there.
             con.execute("delete from send_intents")

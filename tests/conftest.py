@@ -79,7 +79,9 @@ class Scenario:
             writer = csv.writer(handle)
             writer.writerow(columns)
             for row in rows:
-                values = [_csv_value(row.get(column)) for column in columns if column != "snapshot_at"]
+                values = [
+                    _csv_value(row.get(column)) for column in columns if column != "snapshot_at"
+                ]
                 writer.writerow(values + ([at] if at is not None else []))
         return path
 

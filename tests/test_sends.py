@@ -149,7 +149,9 @@ def test_an_enrollment_keeps_the_unsubscribe_audience_of_its_version(crm):
         .replace("activity: purchase", "activity: form_submitted")
     )
     crm.run(at("12:00"))
-    texts = [(run_at, contact) for run_at, _, contact, channel, _ in crm.sends() if channel == "sms"]
+    texts = [
+        (run_at, contact) for run_at, _, contact, channel, _ in crm.sends() if channel == "sms"
+    ]
     assert ("01-05T12:00", "news") in texts  # version 1's audience is `product`
     assert ("01-05T12:00", "news", "sms", "unsubscribed_audience") not in crm.rows(
         "select strftime(run_at, '%m-%dT%H:%M'), contact_id, channel, reason from suppressions"

@@ -48,9 +48,7 @@ def test_a_step_file_that_writes_is_refused(tmp_path):
 
 def test_a_step_with_when_runs_only_when_its_parameter_is_true(tmp_path):
     path = tmp_path / "50_note.sql"
-    path.write_text(
-        "-- note\n-- target: notes\n-- write: append\n-- when: busy\nselect $n as n\n"
-    )
+    path.write_text("-- note\n-- target: notes\n-- write: append\n-- when: busy\nselect $n as n\n")
     step = sqlsteps.parse_step(path)
     assert step.when == "busy" and step.parameters == {"busy", "n"}
     con = duckdb.connect()
