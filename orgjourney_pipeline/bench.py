@@ -43,7 +43,7 @@ import psutil
 from ruamel.yaml import YAML
 from sqlglot import exp
 
-from orgjourney_pipeline import engine, sample, sqlsteps, warehouse
+from orgjourney_pipeline import engine, sample, sqlfiles, sqlsteps, warehouse
 from orgjourney_pipeline.ingest import ingest_paths
 from orgjourney_pipeline.journeys import model, schedule
 from orgjourney_pipeline.journeys.compile import fuse_branches, parse
@@ -577,7 +577,7 @@ class _LowerBound:
         return parts
 
     def statements(self, window: engine.Window, load_seq: int) -> list[tuple[str, str]]:
-        start, end = (sqlsteps.literal(t).sql("duckdb") for t in (window.start, window.end))
+        start, end = (sqlfiles.literal(t).sql("duckdb") for t in (window.start, window.end))
         rollup = f"""
             create or replace temp table lb_rollup as
             select m.org_id, a.activity_type, count(*) as events,

@@ -30,23 +30,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import duckdb
-import sqlglot
 from sqlglot import exp
 
 from orgjourney_pipeline.settings import sql_dir
+from orgjourney_pipeline.sqlfiles import SqlFileError, literal, parse_text
 
 WRITE_MODES = ("view", "temp", "append", "upsert", "replace")
-_HEADER = re.compile(r"^--\s*(target|write|grain|params|when)\s*:\s*(.+?)\s*$")
 _UPSERT = re.compile(r"^upsert\s*\(([^)]*)\)$")
 _TOKEN = re.compile(r"__(param|compiled)_([A-Za-z0-9_]+?)__")
 
 
-class StepFileError(ValueError):
+class StepFileError(SqlFileError):
     """A SQL step file whose header or statement is not what the runner expects."""
 
 
@@ -158,12 +156,11 @@ def _parsed_steps(
 
 def parse_step(path: Path) -> SqlStep:
     """Read one step file: its header directives and its single SELECT."""
-    text = path.read_text()
-    header: dict[str, str] = {}
-    for line in text.splitlines():
-        match = _HEADER.match(line)
-        if match:
-            header[match.group(1)] = match.group(2)
+    try:
+        sql_file = parse_text(path.read_text(), path)
+    except SqlFileError as error:
+        raise StepFileError(str(error)) from error
+    header = sql_file.header
     if "target" not in header or "write" not in header:
         raise StepFileError(f"{path.name}: the header needs '-- target:' and '-- write:' lines")
     write, keys = header["write"], ()
@@ -175,11 +172,10 @@ def parse_step(path: Path) -> SqlStep:
             raise StepFileError(f"{path.name}: 'upsert' needs key columns")
     if write not in WRITE_MODES:
         raise StepFileError(f"{path.name}: unknown write mode {header['write']!r}")
-    statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+    if not isinstance(sql_file.statement, exp.Query):
         raise StepFileError(f"{path.name}: a step file holds exactly one SELECT")
     return SqlStep(
-        path.stem, path, header["target"], write, keys, statements[0], header.get("when")
+        path.stem, path, header["target"], write, keys, sql_file.statement, header.get("when")
     )
 
 
@@ -238,19 +234,6 @@ def write_rows(
 def literal_sql(value: object) -> str:
     """`literal(value)` as DuckDB SQL; a window renders the same few values in every step."""
     return literal(value).sql(dialect="duckdb")
-
-
-def literal(value: object) -> exp.Expression:
-    """A sqlglot literal for a parameter value (timestamps become typed casts)."""
-    if isinstance(value, datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP)
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, int | float):
-        return exp.Literal.number(value)
-    if value is None:
-        return exp.Null()
-    return exp.Literal.string(str(value))
 
 
 def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:

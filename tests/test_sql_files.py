@@ -8,7 +8,7 @@ import duckdb
 import pytest
 import sqlglot
 
-from orgjourney_pipeline import sqlsteps, warehouse
+from orgjourney_pipeline import sqlfiles, sqlsteps, warehouse
 from orgjourney_pipeline.settings import sql_dir
 
 SQL_FILES = sorted(sql_dir().rglob("*.sql"))
@@ -91,3 +91,13 @@ def test_an_older_warehouse_upgrades_itself(tmp_path):
     assert applied == [p.name for p in warehouse.schema_files()]
     assert "runs" in {name for (name,) in con.execute("show tables").fetchall()}
     assert warehouse.upgrade(con) == []
+
+
+# Schema files are DDL scripts of several statements, without parameters.
+STATEMENT_FILES = [path for path in SQL_FILES if path.parent.name != "schema"]
+
+
+@pytest.mark.parametrize("path", STATEMENT_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_files_params_line_names_exactly_its_placeholders(path):
+    sql_file = sqlfiles.parse_text(path.read_text(), path)
+    assert sql_file.declared_params == sql_file.placeholders

@@ -4,7 +4,6 @@
 -- target: enrollment_exits
 -- write: temp
 -- grain: one row per exiting enrollment
--- params: $window_end
 select
     active_enrollments.enrollment_id,
     active_enrollments.journey_id,
