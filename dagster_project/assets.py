@@ -31,10 +31,11 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from orgjourney_pipeline import engine, ingest, pipeline, reports, warehouse
-from orgjourney_pipeline.journeys import registry
+from orgjourney_pipeline import catalog, ingest, pipeline, reports, warehouse
 from orgjourney_pipeline.pipeline import processed_span
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
+from orgjourney_pipeline.windows.plan import HOUR, floor_hour
+from orgjourney_pipeline.windows.run import RunReport, WindowResult
 
 from .resources import OrgjourneyResource
 
@@ -58,7 +59,7 @@ def window_partitions(first_window: str | None = None) -> dg.HourlyPartitionsDef
     """
     text = first_window or os.environ.get(START_ENV) or DEFAULT_FIRST_WINDOW
     try:
-        start = engine.floor_hour(parse_instant(text))
+        start = floor_hour(parse_instant(text))
     except ValueError as error:
         raise ValueError(
             f"first window {text!r} ({START_ENV}) is not an ISO-8601 date or instant, "
@@ -155,7 +156,7 @@ def build_journey_window(partitions_def: dg.HourlyPartitionsDefinition) -> dg.As
 
         with user_errors(), orgjourney.connect() as con:
 
-            def on_window(result: engine.WindowResult) -> None:
+            def on_window(result: WindowResult) -> None:
                 window = result.window
                 context.log.info(
                     f"processed window {format_instant(window.start)} .. "
@@ -208,7 +209,7 @@ def user_errors() -> Iterator[None]:
     """Errors a user can act on become a plain failure message, as the CLI prints them."""
     try:
         yield
-    except (warehouse.WarehouseBusy, registry.PublishedVersionChanged) as error:
+    except (warehouse.WarehouseBusy, catalog.PublishedVersionChanged) as error:
         raise dg.Failure(str(error)) from error
 
 
@@ -233,18 +234,18 @@ def ingest_metadata(report: ingest.IngestReport) -> dict[str, object]:
 
 
 def window_metadata(
-    report: engine.RunReport,
+    report: RunReport,
     range_start: datetime,
     range_end: datetime,
     first_processed_start: datetime | None,
 ) -> dict[str, object]:
     """Windows processed, caught up, already processed or history; entries and sends."""
-    hours = [range_start + index * engine.HOUR for index in range(_hours(range_start, range_end))]
+    hours = [range_start + index * HOUR for index in range(_hours(range_start, range_end))]
     processed_now = {result.window.start for result in report.windows}
     history = [
         hour
         for hour in hours
-        if first_processed_start is None or hour + engine.HOUR <= first_processed_start
+        if first_processed_start is None or hour + HOUR <= first_processed_start
     ]
     notes = list(report.notes)
     if history:
@@ -278,7 +279,7 @@ def window_metadata(
     return metadata
 
 
-def journey_counts(windows: list[engine.WindowResult]) -> dict[str, int]:
+def journey_counts(windows: list[WindowResult]) -> dict[str, int]:
     """Organizations entered, messages sent and suppressed: in total and per journey."""
     per_journey: dict[str, Counter[str]] = {}
     for result in windows:
@@ -304,7 +305,7 @@ def naive_utc(instant: datetime) -> datetime:
 
 
 def _hours(start: datetime, end: datetime) -> int:
-    return int((end - start) / engine.HOUR)
+    return int((end - start) / HOUR)
 
 
 def _parse_as_of(text: str | None) -> datetime | None:

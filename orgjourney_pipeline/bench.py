@@ -43,12 +43,16 @@ import psutil
 from ruamel.yaml import YAML
 from sqlglot import exp
 
-from orgjourney_pipeline import engine, sample, sqlfiles, sqlsteps, warehouse
+from orgjourney_pipeline import catalog, sample, sqlfiles, warehouse
+from orgjourney_pipeline import journeys as model
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.ingest import ingest_paths
-from orgjourney_pipeline.journeys import model, schedule
-from orgjourney_pipeline.journeys.compile import fuse_branches, parse
+from orgjourney_pipeline.journeys import schedule
 from orgjourney_pipeline.journeys.filters import Clock, FilterScope, compile_filter
-from orgjourney_pipeline.journeys.registry import field_types
+from orgjourney_pipeline.journeys.fusion import fuse_branches, parse
+from orgjourney_pipeline.windows import steps as sqlsteps
+from orgjourney_pipeline.windows.plan import Window
+from orgjourney_pipeline.windows.run import WindowResult, run_windows
 
 HOUR = timedelta(hours=1)
 
@@ -91,7 +95,7 @@ class _Twin:
 
     name: str
     con: duckdb.DuckDBPyConnection
-    windows: list[engine.WindowResult] = field(default_factory=list)
+    windows: list[WindowResult] = field(default_factory=list)
 
 
 Progress = Callable[[str], None]
@@ -166,8 +170,7 @@ class _Bench:
                 rows, seconds = _ingest(main.con, hour_files[hour])
                 for twin in twins[1:]:
                     _ingest(twin.con, hour_files[hour])
-                with _count_step_runs() as runs:
-                    main.windows.append(self._run_window(main.con, hour))
+                main.windows.append(self._run_window(main.con, hour))
                 for twin in twins[1:]:
                     twin.windows.append(self._run_window(twin.con, hour))
                 if hour == 0 and options.enrollments:
@@ -175,7 +178,7 @@ class _Bench:
                         self._add_enrollments(twin.con, self._window(hour).end)
                 if hour > options.warmup:
                     hour_ingest.append((rows, seconds))
-                    executions.append(runs.count)
+                    executions.append(main.windows[-1].step_runs)
                     lower_bounds.append(bound.measure(self._window(hour)))
         self.rss.mark("windows")
         for twin in twins[1:]:
@@ -188,8 +191,8 @@ class _Bench:
         if options.backfill:
             _ingest(main.con, [p for files in hour_files[hours:] for p in files])
             clock = time.perf_counter()
-            report = engine.run_windows(
-                main.con,
+            report = run_windows(
+                DuckDBEngine(main.con),
                 self._window(hours + options.backfill - 1).end,
                 journeys_dir=self.journeys_dir,
             )
@@ -220,9 +223,9 @@ class _Bench:
 
     # -- data ---------------------------------------------------------------------------------
 
-    def _window(self, hour: int) -> engine.Window:
+    def _window(self, hour: int) -> Window:
         start = self.manifest.end + hour * HOUR
-        return engine.Window(start, start + HOUR)
+        return Window(start, start + HOUR)
 
     def _write_hour(self, hour: int) -> list[Path]:
         """An hour's inbox files: its activity and, every `snapshot_every` hours, a CRM sync."""
@@ -250,9 +253,11 @@ class _Bench:
         days = [p for p in self.manifest.files if p.name.startswith("activities")]
         return snapshots + days[len(days) - max(1, len(days) // 4) :]
 
-    def _run_window(self, con: duckdb.DuckDBPyConnection, hour: int) -> engine.WindowResult:
+    def _run_window(self, con: duckdb.DuckDBPyConnection, hour: int) -> WindowResult:
         window = self._window(hour)
-        report = engine.run_windows(con, window.end, window.start, journeys_dir=self.journeys_dir)
+        report = run_windows(
+            DuckDBEngine(con), window.end, window.start, journeys_dir=self.journeys_dir
+        )
         if len(report.windows) != 1:
             raise RuntimeError(f"expected to run the window ending {window.end}: {report.notes}")
         return report.windows[0]
@@ -268,7 +273,7 @@ class _Bench:
             (journey.id, journey.version, step.id)
             for journey in journeys
             for step in journey.steps
-            if isinstance(step, model.Delay | model.WaitFor)
+            if step.WAITS
         ]
         if not waiting:
             raise RuntimeError("no journey has a delay or wait_for step to hold enrollments")
@@ -374,7 +379,7 @@ class _Bench:
         with warehouse.transaction(con, commit=False):
             clock = time.perf_counter()
             for step in steps:
-                sqlsteps.run_step(con, step, {"compact_activity": True})
+                sqlsteps.run_step(DuckDBEngine(con), step, {"compact_activity": True})
             seconds = time.perf_counter() - clock
         self.result["compaction_s"] = round(seconds, 4)
         self.result["compaction_recent_rows"] = recent_rows
@@ -407,8 +412,8 @@ class _Bench:
             _ingest(con, self.manifest.files + [p for files in hour_files[:count] for p in files])
             first, last = self._window(0), self._window(count - 1)
             engine_seconds: list[float] = []
-            engine.run_windows(
-                con,
+            run_windows(
+                DuckDBEngine(con),
                 last.end,
                 first.start,
                 journeys_dir=self.journeys_dir,
@@ -501,7 +506,7 @@ class _LowerBound:
             if journey.entry.when == "activity":
                 triggers.append((journey.id, journey.entry.activity, "entry"))
             for step in journey.steps:
-                if isinstance(step, model.WaitFor):
+                if step.WAITS_FOR_ACTIVITY:
                     triggers.append((journey.id, step.activity, "enrollment"))
             if journey.attribution is not None:
                 triggers.append((journey.id, journey.attribution.activity, "enrollment"))
@@ -524,7 +529,7 @@ class _LowerBound:
         ):
             self.con.execute(f"drop table if exists {table}")
 
-    def _copy_state(self, window: engine.Window) -> None:
+    def _copy_state(self, window: Window) -> None:
         """Plain tables of the engine's state as of the window end (not timed)."""
         con = self.con
         key = tuple(
@@ -564,7 +569,7 @@ class _LowerBound:
         )
         con.execute("checkpoint")
 
-    def measure(self, window: engine.Window) -> dict[str, float]:
+    def measure(self, window: Window) -> dict[str, float]:
         """Seconds of each part of the lower bound for `window` (run after the engine's)."""
         self._copy_state(window)
         load_seq = self.con.execute("select coalesce(max(load_seq), 0) from ingested_files")
@@ -576,7 +581,7 @@ class _LowerBound:
             parts[part] = parts.get(part, 0.0) + time.perf_counter() - clock
         return parts
 
-    def statements(self, window: engine.Window, load_seq: int) -> list[tuple[str, str]]:
+    def statements(self, window: Window, load_seq: int) -> list[tuple[str, str]]:
         start, end = (sqlfiles.literal(t).sql("duckdb") for t in (window.start, window.end))
         rollup = f"""
             create or replace temp table lb_rollup as
@@ -596,7 +601,7 @@ class _LowerBound:
             from active_enrollments as e
             inner join lb_triggers as t on t.journey_id = e.journey_id and t.kind = 'enrollment'
             inner join lb_rollup as r on r.org_id = e.org_id and r.activity_type = t.activity_type"""
-        org_fields, _ = field_types(self.con)
+        org_fields, _ = catalog.field_types(DuckDBEngine(self.con))
         levels = [self._entry_level(j, window, load_seq, org_fields) for j in self.journeys]
         levels = [q for q in levels if q is not None]
         # One pass over the organizations for all journeys, a count that several journeys
@@ -624,7 +629,7 @@ class _LowerBound:
         ]
 
     def _entry_level(
-        self, journey: model.Journey, window: engine.Window, load_seq: int, org_fields: dict
+        self, journey: model.Journey, window: Window, load_seq: int, org_fields: dict
     ) -> str | None:
         """One journey's entry condition over the organizations, as SQL (or None)."""
         entry = journey.entry
@@ -1053,8 +1058,8 @@ def _lockstep(
             end = first_start + (hour + 1) * HOUR
             for index, point in enumerate(points):
                 _ingest(cons[index], point["hours"][hour])
-                report = engine.run_windows(
-                    cons[index], end, end - HOUR, journeys_dir=point["journeys"]
+                report = run_windows(
+                    DuckDBEngine(cons[index]), end, end - HOUR, journeys_dir=point["journeys"]
                 )
                 if hour >= 2:
                     results[index]["window_seconds"].append(round(report.windows[0].seconds, 4))
@@ -1150,27 +1155,6 @@ def _workdir(given: Path | None) -> Iterator[Path]:
         yield Path(folder)
 
 
-class _StepRuns:
-    count = 0
-
-
-@contextlib.contextmanager
-def _count_step_runs() -> Iterator[_StepRuns]:
-    """Count the step files the engine executes (the walk's steps once per pass)."""
-    runs = _StepRuns()
-    original = sqlsteps.run_step
-
-    def counted(*args, **kwargs):
-        runs.count += 1
-        return original(*args, **kwargs)
-
-    sqlsteps.run_step = counted
-    try:
-        yield runs
-    finally:
-        sqlsteps.run_step = original
-
-
 class _RssSampler:
     """Samples the process's resident memory every 50 ms; peaks per phase (`mark`)."""
 
@@ -1219,7 +1203,7 @@ def _memory_limit_mb() -> int:
     return max(1, round(float(number) * factor))
 
 
-def _median_phases(windows: list[engine.WindowResult]) -> dict[str, float]:
+def _median_phases(windows: list[WindowResult]) -> dict[str, float]:
     """Each step's median seconds over the windows, the slowest first."""
     names = {name for window in windows for name in window.step_seconds}
     phases = {

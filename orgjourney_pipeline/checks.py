@@ -136,7 +136,9 @@ def check_names(scope: str) -> list[str]:
 
 def check_journey_files(con: duckdb.DuckDBPyConnection | None, folder: Path) -> CheckResult:
     """Every journey file reads, names known fields, and keeps its published versions intact."""
-    from orgjourney_pipeline.journeys import model, registry
+    from orgjourney_pipeline import catalog
+    from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+    from orgjourney_pipeline.journeys import check_fields, load_journeys
 
     result = CheckResult(
         name="journey_files_valid",
@@ -147,17 +149,18 @@ def check_journey_files(con: duckdb.DuckDBPyConnection | None, folder: Path) -> 
     )
     if not folder.is_dir():
         return result
-    journeys, problems = model.load_journeys(folder)
+    journeys, problems = load_journeys(folder)
     org_fields = contact_fields = None
     changed: list[str] = []
     if con is not None:
-        org_fields, contact_fields = registry.field_types(con)
+        engine = DuckDBEngine(con)
+        org_fields, contact_fields = catalog.field_types(engine)
         try:
-            registry.check_published_versions(con, journeys)
-        except registry.PublishedVersionChanged as error:
+            catalog.check_published_versions(journeys, catalog.stored_versions(engine))
+        except catalog.PublishedVersionChanged as error:
             changed = str(error).splitlines()
     for journey in journeys:
-        problems.extend(model.check_fields(journey, org_fields, contact_fields))
+        problems.extend(check_fields(journey, org_fields, contact_fields))
     errors = sorted(
         (p for p in problems if p.severity == ERROR), key=lambda p: (str(p.file), p.line)
     )

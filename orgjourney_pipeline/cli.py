@@ -14,10 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orgjourney_pipeline import engine, exports, pipeline, reports, warehouse
-from orgjourney_pipeline.journeys import registry
+from orgjourney_pipeline import catalog, exports, pipeline, reports, warehouse
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings, demo_journeys_dir
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
+from orgjourney_pipeline.windows.plan import HOUR, plan_windows
+from orgjourney_pipeline.windows.run import RunReport
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -48,7 +50,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (warehouse.WarehouseBusy, registry.PublishedVersionChanged) as error:
+        except (warehouse.WarehouseBusy, catalog.PublishedVersionChanged) as error:
             raise click.ClickException(str(error)) from error
 
 
@@ -159,9 +161,9 @@ def run(settings: Settings, through: datetime, start: datetime | None, dry_run: 
 
 def run_with_progress(
     con, settings: Settings, through: datetime, start: datetime | None, *, dry_run: bool = False
-) -> engine.RunReport:
+) -> RunReport:
     """Run and export windows, with a progress bar when there are several."""
-    planned = len(engine.plan_windows(con, through, start).windows)
+    planned = len(plan_windows(DuckDBEngine(con), through, start).windows)
     with Progress(
         TextColumn("windows"),
         BarColumn(),
@@ -182,7 +184,7 @@ def run_with_progress(
         )
 
 
-def print_run_report(con, report: engine.RunReport) -> None:
+def print_run_report(con, report: RunReport) -> None:
     """Notes, the windows processed, and a summary per journey."""
     for note in report.notes:
         console.print(f"note: {note}")
@@ -260,7 +262,7 @@ def demo(settings: Settings, seed: int) -> None:
             sys.exit(1)
         # The last three days run as hourly windows; everything before them is history.
         run_report = run_with_progress(
-            con, settings, manifest.end, manifest.end - DEMO_RUN_HOURS * engine.HOUR
+            con, settings, manifest.end, manifest.end - DEMO_RUN_HOURS * HOUR
         )
         print_run_report(con, run_report)
         top = con.execute(
@@ -326,18 +328,19 @@ def check(settings: Settings, inputs: bool, outputs: bool, now: datetime | None)
 @click.pass_obj
 def validate(settings: Settings) -> None:
     """Check every journey file; print `file:line: message` for each problem, exit 1 on errors."""
-    from orgjourney_pipeline.journeys import model
+    from orgjourney_pipeline.journeys import check_fields, load_journeys
 
     if not settings.journeys.is_dir():
         raise click.ClickException(f"no journeys folder: {settings.journeys}")
-    journeys, problems = model.load_journeys(settings.journeys)
+    journeys, problems = load_journeys(settings.journeys)
     org_fields = contact_fields = None
     if settings.warehouse.exists():
         with open_warehouse(settings) as con:
-            org_fields, contact_fields = registry.field_types(con)
-            registry.check_published_versions(con, journeys)
+            engine = DuckDBEngine(con)
+            org_fields, contact_fields = catalog.field_types(engine)
+            catalog.check_published_versions(journeys, catalog.stored_versions(engine))
     for journey in journeys:
-        problems.extend(model.check_fields(journey, org_fields, contact_fields))
+        problems.extend(check_fields(journey, org_fields, contact_fields))
     for problem in sorted(problems, key=lambda p: (str(p.file), p.line)):
         stream = errors if problem.severity == "error" else console
         line = str(problem) if problem.severity == "error" else f"{problem} (warning)"
@@ -359,7 +362,7 @@ def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
     at = at or warehouse.utc_now()
     try:
         with open_warehouse(settings) as con:
-            result = preview_module.preview(con, settings.journeys, journey_id, at)
+            result = preview_module.preview(DuckDBEngine(con), settings.journeys, journey_id, at)
     except preview_module.UnknownJourney as error:
         raise click.ClickException(str(error)) from error
     console.print(

@@ -48,7 +48,7 @@ ORG_UPDATE_COLUMNS = (
     "name",
     "value",
 )
-# The fault-injection variable of the tests (see engine.FAULT_ENV).
+# The fault-injection variable of the tests (see faults.FAULT_ENV).
 FAULT_ENV = "ORGJOURNEY_FAULT"
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -12,8 +12,10 @@ from datetime import datetime
 
 import duckdb
 
-from orgjourney_pipeline import engine, exports, warehouse
+from orgjourney_pipeline import exports, sqlfiles, warehouse
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
+from orgjourney_pipeline.windows.run import RunReport, WindowResult, run_windows
 
 
 def run_and_export(
@@ -23,15 +25,15 @@ def run_and_export(
     start: datetime | None = None,
     *,
     dry_run: bool = False,
-    on_window: Callable[[engine.WindowResult], None] | None = None,
-) -> engine.RunReport:
+    on_window: Callable[[WindowResult], None] | None = None,
+) -> RunReport:
     """Process every unprocessed window through `through`, exporting each as it commits.
 
     One writer at a time: another process is kept out by DuckDB's file lock, another thread
     of this process by `warehouse.exclusive` — it waits, then finds the windows processed.
     """
 
-    def after_window(result: engine.WindowResult) -> None:
+    def after_window(result: WindowResult) -> None:
         if not dry_run:
             exports.export_window(con, result.window.end, settings.exports)
         if on_window is not None:
@@ -41,8 +43,8 @@ def run_and_export(
         if not dry_run:
             exports.remove_partials(settings.exports)
             exports.export_pending_windows(con, settings.exports)
-        return engine.run_windows(
-            con,
+        return run_windows(
+            DuckDBEngine(con),
             through,
             start,
             journeys_dir=settings.journeys,
@@ -53,7 +55,4 @@ def run_and_export(
 
 def processed_span(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
     """The start of the first and the end of the last processed window (None: none yet)."""
-    first_start, last_end = con.execute(
-        "select min(window_start), max(window_end) from runs"
-    ).fetchone()
-    return first_start, last_end
+    return tuple(con.execute(sqlfiles.load("runner/processed_span.sql").sql()).fetchone())

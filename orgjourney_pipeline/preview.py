@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
+from orgjourney_pipeline import catalog as journey_catalog
+from orgjourney_pipeline import sqlfiles
+from orgjourney_pipeline.engines import Engine
+from orgjourney_pipeline.windows import steps as window_steps
+from orgjourney_pipeline.windows.journeys import prepare_journeys
+from orgjourney_pipeline.windows.plan import HOUR, Window
+from orgjourney_pipeline.windows.run import loaded_through, run_window, window_parameters
 
-from orgjourney_pipeline import engine, sqlsteps
-from orgjourney_pipeline.journeys import model, registry
-from orgjourney_pipeline.journeys.compile import RunJourney
-from orgjourney_pipeline.warehouse import transaction
+RECIPIENTS_STEP = "80_recipients.sql"
 
 
 @dataclass
@@ -32,59 +35,38 @@ class UnknownJourney(LookupError):
     """No valid journey file has that id."""
 
 
-def preview(
-    con: duckdb.DuckDBPyConnection, journeys_dir: Path, journey_id: str, at: datetime
-) -> PreviewResult:
+def preview(engine: Engine, journeys_dir: Path, journey_id: str, at: datetime) -> PreviewResult:
     """Evaluate entry and the first send of one journey as of `at`, writing nothing."""
-    catalog = registry.load_catalog(con, journeys_dir)
+    catalog = journey_catalog.load_catalog(engine, journeys_dir)
     current = catalog.by_id(journey_id)
     if current is None or current.journey is None:
         problems = [str(p) for p in catalog.errors if p.journey_id == journey_id]
-        detail = ("; ".join(problems)) if problems else "no journey file has that id"
+        detail = "; ".join(problems) if problems else "no journey file has that id"
         raise UnknownJourney(f"journey '{journey_id}': {detail}")
     journey = current.journey
-    alone = registry.JourneyCatalog(
-        [RunJourney(journey, journey.id, journey.version, "published", journey.unsubscribe)],
-        {key: j for key, j in catalog.versions.items() if key[0] == journey_id},
-    )
-    first_send = next(
-        (s for s in journey.steps if isinstance(s, model.SendEmail | model.SendSms)), None
-    )
-    window = engine.Window(at - engine.HOUR, at)
-    load_seq = con.execute("select coalesce(max(load_seq), 0) from ingested_files").fetchone()[0]
-    with transaction(con, commit=False):
-        engine.run_window(con, window, sqlsteps.load_steps(), load_seq, alone)
-        entering = con.execute(
-            "select n.org_id, o.name from new_enrollments as n"
-            " join organizations_at as o on o.org_id = n.org_id order by n.org_id"
-        ).fetchall()
+    alone = catalog.alone(journey)
+    first_send = next((step for step in journey.steps if step.CHANNEL is not None), None)
+    window = Window(at - HOUR, at)
+    load_seq = loaded_through(engine)
+    with engine.transaction(commit=False):
+        run_window(engine, window, window_steps.load_steps(), load_seq, alone)
+        entering = engine.rows(sqlfiles.load("preview/entering.sql").sql())
         if first_send is None:
             return PreviewResult(entering, None, False, [])
-        due = (
-            con.execute(
-                "select count(*) from recipients where step_id = ? and enrollment_id in"
-                " (select enrollment_id from new_enrollments)",
-                [first_send.id],
-            ).fetchone()[0]
-            > 0
-            or not entering
-        )
+        recipients = _first_send_recipients(engine, first_send.id)
+        due = bool(recipients) or not entering
         if not due:
             # The first send follows a wait: address it as if the entering organizations were there.
-            con.execute("delete from send_intents")
-            con.execute(
-                "insert into send_intents select enrollment_id, journey_id, journey_version,"
-                " org_id, ? from new_enrollments",
-                [first_send.id],
+            assumed = sqlfiles.load("preview/assumed_send_intents.sql").sql(step_id=first_send.id)
+            engine.write(assumed, "send_intents", "temp")
+            compiled = prepare_journeys(engine, alone, window, load_seq)
+            step = window_steps.parse_step(window_steps.sql_dir() / "window" / RECIPIENTS_STEP)
+            window_steps.run_step(
+                engine, step, window_parameters(engine, window, load_seq), compiled
             )
-            relations = engine.prepare_journeys(con, alone, window, load_seq)
-            params = engine.window_parameters(con, window, load_seq)
-            step = sqlsteps.parse_step(sqlsteps.sql_dir() / "window" / "80_recipients.sql")
-            sqlsteps.run_step(con, step, params, relations)
-        recipients = con.execute(
-            "select r.org_id, r.contact_id, r.channel, r.address, r.reason from recipients as r"
-            " where r.step_id = ? and r.enrollment_id in (select enrollment_id from new_enrollments)"
-            " order by r.org_id, r.contact_id",
-            [first_send.id],
-        ).fetchall()
+            recipients = _first_send_recipients(engine, first_send.id)
     return PreviewResult(entering, first_send.id, due, recipients)
+
+
+def _first_send_recipients(engine: Engine, step_id: str) -> list[tuple]:
+    return engine.rows(sqlfiles.load("preview/first_send_recipients.sql").sql(step_id=step_id))

@@ -6,7 +6,7 @@ lines saying what it is; the header keys among them are
     -- grain: one row per ...       what one row of the result is
     -- params: $window_end, $since  the `$name` placeholders the statement uses
 
-and, for the window's steps, `target`, `write` and `when` (see `sqlsteps`). `$name` is a
+and, for the window's steps, `target`, `write` and `when` (see `windows.steps`). `$name` is a
 sqlglot placeholder: `bind` replaces it with a literal built by sqlglot (a value) or with an
 expression (a compiled predicate), so a value never becomes SQL text.
 
@@ -58,6 +58,12 @@ class SqlFile:
         return frozenset(node.name for node in self.statement.find_all(exp.Placeholder))
 
     @cached_property
+    def repeated_placeholders(self) -> frozenset[str]:
+        """The placeholders that occur more than once (their expressions are copied)."""
+        names = [node.name for node in self.statement.find_all(exp.Placeholder)]
+        return frozenset(name for name in names if names.count(name) > 1)
+
+    @cached_property
     def declared_params(self) -> frozenset[str]:
         """The placeholders the header's `-- params:` line names."""
         return frozenset(_PARAM.findall(self.header.get("params", "")))
@@ -65,8 +71,9 @@ class SqlFile:
     def bind(self, **values: object) -> exp.Expression:
         """The statement with each placeholder replaced (a new tree; the file's is unchanged).
 
-        A value that is a sqlglot expression is placed as it is (a compiled predicate); any
-        other becomes a literal (`literal`). Every placeholder needs a value.
+        A value that is a sqlglot expression is placed as it is (a compiled predicate; copied
+        where the placeholder occurs more than once); any other becomes a literal (`literal`).
+        Every placeholder needs a value.
         """
         missing = self.placeholders - set(values)
         if missing:
@@ -76,7 +83,16 @@ class SqlFile:
             for name, value in values.items()
             if name in self.placeholders
         }
-        return exp.replace_placeholders(self.statement, **filled)
+        repeated = self.repeated_placeholders
+
+        def fill(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Placeholder):
+                value = filled[node.name]
+                # A node has one parent: a value placed at several places is copied there.
+                return _operand(value.copy() if node.name in repeated else value)
+            return node
+
+        return self.statement.transform(fill)
 
     def sql(self, dialect: str = "duckdb", **values: object) -> str:
         """`bind(**values)` as SQL text of `dialect`."""
@@ -119,6 +135,16 @@ def parse_text(text: str, path: str | Path) -> SqlFile:
     if len(statements) != 1:
         raise SqlFileError(f"{path.name}: a SQL file holds exactly one statement")
     return SqlFile(path, header, statements[0])
+
+
+def _operand(value: exp.Expression) -> exp.Expression:
+    """A value as it can stand in for a placeholder: an operation in parentheses (so `$a and
+    $b` keeps its meaning when `$a` is an OR), a query as a subquery."""
+    if isinstance(value, exp.Query) and not isinstance(value, exp.Subquery):
+        return value.subquery(copy=False)
+    if isinstance(value, exp.Binary | exp.Unary | exp.Between | exp.In | exp.Is):
+        return exp.Paren(this=value)
+    return value
 
 
 def literal(value: object) -> exp.Expression:

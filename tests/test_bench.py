@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from orgjourney_pipeline import bench
+from orgjourney_pipeline import journeys as language
 from orgjourney_pipeline.cli import cli
-from orgjourney_pipeline.journeys import model
 
 REQUIRED_KEYS = {
     "scale",
@@ -90,7 +90,7 @@ def test_progress_is_reported_phase_by_phase(result: dict) -> None:
 
 def test_the_journey_mix_covers_every_entry_kind_and_frequency(tmp_path: Path) -> None:
     bench.write_journeys(tmp_path, 20)
-    journeys, problems = model.load_journeys(tmp_path)
+    journeys, problems = language.load_journeys(tmp_path)
     assert problems == [] and len(journeys) == 20
     assert {j.entry.when for j in journeys} == {
         "filter",
@@ -106,7 +106,7 @@ def test_the_journey_mix_covers_every_entry_kind_and_frequency(tmp_path: Path) -
         "month",
     }
     assert {j.frequency for j in journeys} == {"once", "once_at_a_time", "every_time"}
-    actions = {model.step_action(step) for j in journeys for step in j.steps}
+    actions = {step.ACTION for j in journeys for step in j.steps}
     assert actions == {
         "send_email",
         "send_sms",

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from orgjourney_pipeline.journeys import model
+from orgjourney_pipeline import journeys
 from orgjourney_pipeline.journeys.filters import (
     Clock,
     FilterScope,
@@ -32,13 +32,13 @@ TODAY = date(2026, 1, 5)
 CLOCK = Clock(window_end=WINDOW_END, today=TODAY, load_seq=5)
 
 ORG_TYPES = {
-    **model.BUILTIN_ORG_FIELDS,
+    **journeys.BUILTIN_ORG_FIELDS,
     "tier": "text",
     "seats": "number",
     "renewal_date": "date",
     "active": "bool",
 }
-CONTACT_TYPES = dict(model.BUILTIN_CONTACT_FIELDS)
+CONTACT_TYPES = dict(journeys.BUILTIN_CONTACT_FIELDS)
 
 SCHEMA = [
     """create table organizations_at (org_id varchar, name varchar, tags varchar[],
@@ -115,9 +115,9 @@ def con():
     connection.close()
 
 
-def node(definition: dict) -> model.Filter:
+def node(definition: dict) -> journeys.Filter:
     """A filter as a journey file's reader builds it (an exit filter, where `since` is allowed)."""
-    journey = model.journey_from_definition(
+    journey = journeys.journey_from_definition(
         {
             "id": "t",
             "version": 1,
@@ -456,7 +456,7 @@ def test_a_hostile_where_value_and_key_are_just_values(value):
 
 def test_a_hostile_field_name_is_a_quoted_identifier():
     scope = FilterScope("org", "o", {'a"; drop table x; --': "text"}, CLOCK)
-    sql = compile_filter(model.FieldCondition('a"; drop table x; --', "eq", "v"), scope).sql()
+    sql = compile_filter(journeys.FieldCondition('a"; drop table x; --', "eq", "v"), scope).sql()
     assert len(sqlglot.parse(sql)) == 1
     assert 'o."a""; drop table x; --"' in sql
 
@@ -476,7 +476,7 @@ FIELD_VALUES = {
     "tags": st.sampled_from(["vip", "VIP", "trial", "nope"]),
 }
 FIELD_OPS = {
-    "tier": model.OPS[:12],
+    "tier": journeys.OPS[:12],
     "seats": ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "is_set", "is_not_set"),
     "renewal_date": (
         "eq",

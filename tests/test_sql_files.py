@@ -8,8 +8,10 @@ import duckdb
 import pytest
 import sqlglot
 
-from orgjourney_pipeline import sqlfiles, sqlsteps, warehouse
+from orgjourney_pipeline import engines, sqlfiles, warehouse
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import sql_dir
+from orgjourney_pipeline.windows import steps as sqlsteps
 
 SQL_FILES = sorted(sql_dir().rglob("*.sql"))
 
@@ -32,7 +34,7 @@ def test_window_steps_are_selects_with_a_known_write_mode():
     steps = _flat_steps()
     assert steps, "sql/window holds the window's steps"
     for step in steps:
-        assert step.write in sqlsteps.WRITE_MODES
+        assert step.write in engines.WRITE_MODES
         params = {name: datetime(2026, 1, 1, 1) for name in step.parameters}
         compiled = {name: sqlglot.exp.select("1 as x") for name in step.compiled_relations}
         rendered = step.render(params, compiled).lstrip().upper()
@@ -53,11 +55,11 @@ def test_a_step_with_when_runs_only_when_its_parameter_is_true(tmp_path):
     assert step.when == "busy" and step.parameters == {"busy", "n"}
     con = duckdb.connect()
     con.execute("create table notes (n integer)")
-    assert sqlsteps.run_step(con, step, {"busy": False, "n": 1}) == 0
-    assert sqlsteps.run_step(con, step, {"busy": True, "n": 2}) == 1
+    assert sqlsteps.run_step(DuckDBEngine(con), step, {"busy": False, "n": 1}) == 0
+    assert sqlsteps.run_step(DuckDBEngine(con), step, {"busy": True, "n": 2}) == 1
     assert con.execute("select n from notes").fetchall() == [(2,)]
     with pytest.raises(sqlsteps.StepFileError, match="'when' 'busy'"):
-        sqlsteps.run_step(con, step, {"n": 3})
+        sqlsteps.run_step(DuckDBEngine(con), step, {"n": 3})
 
 
 def test_parameter_values_become_literals_not_text():

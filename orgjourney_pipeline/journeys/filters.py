@@ -1,231 +1,357 @@
-"""The filter grammar compiled to SQL: organization and contact filters -> sqlglot expressions.
+"""Filter nodes: one class per node of the filter grammar (SPEC section 3, Filters).
 
-A filter compiles to a boolean expression over one row — an organization (`o`, a row of
-`organizations_at`) or a contact (`c`, a row of `contacts_at`) — and, for `since: entry`,
-the enrollment (`e`, with `entered_at`). Every value becomes a literal built by sqlglot, so
-a value full of quotes and semicolons is just a value. Each leaf is two-valued (an empty
-field makes a comparison false, not null), so `not` and `ne` behave as users expect.
+Each node knows how it is read (with its `file:line` problems), its canonical definition,
+the problems of the fields it names, and its SQL: a boolean sqlglot expression over one row —
+an organization (`o`, a row of `organizations_at`) or a contact (`c`, a row of `contacts_at`)
+— and, for `since: entry`, the enrollment (`FilterScope.enrollment`, with `entered_at`).
+Every value becomes a literal built by sqlglot, so a value full of quotes and semicolons is
+just a value. Each leaf is two-valued (an empty field makes a comparison false, not null),
+so `not` and `ne` behave as users expect. `FILTER_KINDS` is the registry: `read_filter`
+asks each kind in turn whether a mapping is one of its.
 
 Example:
-    >>> from orgjourney_pipeline.journeys.model import FieldCondition
+    >>> from datetime import date, datetime
     >>> clock = Clock(window_end=datetime(2026, 1, 5, 10), today=date(2026, 1, 5), load_seq=3)
     >>> scope = FilterScope("org", "o", {"tier": "text"}, clock)
-    >>> print(compile_filter(FieldCondition(field="tier", op="eq", value="Gold"), scope).sql())
+    >>> print(FieldCondition(field="tier", op="eq", value="Gold").predicate(scope).sql())
     COALESCE(LOWER(CAST(o."tier" AS VARCHAR)) = 'gold', FALSE)
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlglot import exp
 
-from orgjourney_pipeline.journeys import model
+from orgjourney_pipeline.journeys import comparisons
+from orgjourney_pipeline.journeys.canonical import canonical, plain
+from orgjourney_pipeline.journeys.problems import describe, hint
+from orgjourney_pipeline.journeys.sqlexpr import (
+    Clock,
+    FilterScope,
+    combine,
+    field_column,
+    timestamp,
+    two_valued,
+    where_properties,
+)
+
+if TYPE_CHECKING:
+    from orgjourney_pipeline.journeys.fields import KnownFields
+    from orgjourney_pipeline.journeys.reader import NodeReader
+
+__all__ = ["Clock", "FilterScope", "FILTER_KINDS", "read_filter", "compile_filter"]
+
+SUBJECT_NOUNS = {"org": "organization", "contact": "contact"}
 
 
 @dataclass(frozen=True)
-class Clock:
-    """What "now" means for one journey in one window."""
-
-    window_end: datetime  # the run's instant (UTC)
-    today: date  # the local date of the window end in the journey's time zone
-    load_seq: int  # events loaded up to this file are visible
-
-
-@dataclass(frozen=True)
-class FilterScope:
-    """What a filter is evaluated over: the subject's row alias, field types, the clock."""
+class FilterContext:
+    """Where a filter is read: its subject, and whether `since: entry` may be used there."""
 
     subject: str  # "org" | "contact"
-    row: str  # alias of the subject row: "o" or "c"
-    field_types: dict[str, str]
-    clock: Clock
-    enrollment: str | None = None  # alias of the enrollment row, for `since: entry`
+    since_allowed: bool
 
 
-def compile_filter(node: model.Filter | None, scope: FilterScope) -> exp.Expression:
-    """A filter node -> a boolean sqlglot expression (true when there is no filter)."""
-    if node is None:
-        return exp.true()
-    if isinstance(node, model.AllOf):
-        return _combine([compile_filter(item, scope) for item in node.items], exp.and_, True)
-    if isinstance(node, model.AnyOf):
-        return _combine([compile_filter(item, scope) for item in node.items], exp.or_, False)
-    if isinstance(node, model.Not):
-        return exp.not_(exp.paren(compile_filter(node.item, scope), copy=False), copy=False)
-    if isinstance(node, model.TagCondition):
-        return _two_valued(_has_tag(exp.column("tags", scope.row), node.tag))
-    if isinstance(node, model.ActivityCondition):
-        return _activity_condition(node, scope)
-    if isinstance(node, model.FieldCondition):
-        return _field_condition(node, scope)
-    raise TypeError(f"not a filter node: {node!r}")
+class FilterNode:
+    """What every filter node can do; subclasses are frozen dataclasses."""
+
+    line: int
+
+    @classmethod
+    def is_written_as(cls, node: Mapping) -> bool:
+        """Whether a filter mapping is this kind of node."""
+        raise NotImplementedError
+
+    @classmethod
+    def read(
+        cls, reader: NodeReader, node: Mapping, where: str, line: int, context: FilterContext
+    ) -> FilterNode | None:
+        """The node, or None with the problems reported."""
+        raise NotImplementedError
+
+    def definition(self) -> dict[str, Any]:
+        """The node as the plain mapping a journey file would write for it."""
+        raise NotImplementedError
+
+    def predicate(self, scope: FilterScope) -> exp.Expression:
+        """The node as a two-valued sqlglot condition over the scope's row."""
+        raise NotImplementedError
+
+    def children(self) -> tuple[FilterNode, ...]:
+        return ()
+
+    def leaves(self) -> Iterator[FilterNode]:
+        """Every leaf condition, depth first."""
+        if not self.children():
+            yield self
+        for child in self.children():
+            yield from child.leaves()
+
+    def field_problems(
+        self, fields: KnownFields, subject: str, where: str
+    ) -> list[tuple[int, str]]:
+        """(line, message) for each unknown or misused field this node (or a child) names."""
+        return [
+            problem
+            for child in self.children()
+            for problem in child.field_problems(fields, subject, where)
+        ]
 
 
-def where_properties(where: Mapping[str, object], properties: exp.Expression) -> exp.Expression:
-    """`where: {property: value}` over an activity's JSON `properties`: every pair matches.
+def read_filter(
+    reader: NodeReader, node: Any, where: str, line: int, context: FilterContext
+) -> FilterNode | None:
+    """A filter mapping as its node, or None with the problems reported."""
+    if not isinstance(node, Mapping):
+        reader.error(line, f"{where}: expected a filter mapping, got {describe(node)}")
+        return None
+    line = reader.line_of(node, default=line)
+    for kind in FILTER_KINDS:
+        if kind.is_written_as(node):
+            return kind.read(reader, node, where, line, context)
+    reader.error(
+        line,
+        f"{where}: a filter is {{field, op, value}}, {{tag}}, {{activity, ..}}, "
+        "{all: [..]}, {any: [..]} or {not: ..}",
+    )
+    return None
 
-    A property is a top-level key of the JSON object, even when its name has a dot or a
-    space; its value is compared as JSON text (`true`, `5`, `gold`).
-    """
-    matches = [
-        exp.EQ(
-            this=exp.func(
-                "json_extract_string", properties.copy(), exp.Literal.string(_json_path(key))
-            ),
-            expression=exp.Literal.string(_text(value)),
+
+def compile_filter(node: FilterNode | None, scope: FilterScope) -> exp.Expression:
+    """A filter as a boolean sqlglot expression (true when there is no filter)."""
+    return exp.true() if node is None else node.predicate(scope)
+
+
+# -- combinations -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Combination(FilterNode):
+    items: tuple[FilterNode, ...]
+    _: KW_ONLY
+    line: int = field(default=0, compare=False)
+    KEY: ClassVar[str]
+    JOIN: ClassVar[Any]
+    EMPTY: ClassVar[bool]
+
+    @classmethod
+    def is_written_as(cls, node: Mapping) -> bool:
+        return len(node) == 1 and cls.KEY in node
+
+    @classmethod
+    def read(cls, reader, node, where, line, context):
+        items = node[cls.KEY]
+        if not isinstance(items, list) or not items:
+            reader.error(line, f"{where}.{cls.KEY}: expected a non-empty list of filters")
+            return None
+        parsed = [
+            read_filter(
+                reader, item, f"{where}.{cls.KEY}[{i}]", reader.line_of(items, i, line), context
+            )
+            for i, item in enumerate(items)
+        ]
+        if any(item is None for item in parsed):
+            return None
+        return cls(items=tuple(parsed), line=line)
+
+    def definition(self) -> dict[str, Any]:
+        return {self.KEY: [item.definition() for item in self.items]}
+
+    def predicate(self, scope: FilterScope) -> exp.Expression:
+        return combine([item.predicate(scope) for item in self.items], self.JOIN, self.EMPTY)
+
+    def children(self) -> tuple[FilterNode, ...]:
+        return self.items
+
+
+@dataclass(frozen=True)
+class AllOf(_Combination):
+    """`{all: [..]}`: every item matches."""
+
+    KEY: ClassVar[str] = "all"
+    JOIN: ClassVar[Any] = staticmethod(exp.and_)
+    EMPTY: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class AnyOf(_Combination):
+    """`{any: [..]}`: some item matches."""
+
+    KEY: ClassVar[str] = "any"
+    JOIN: ClassVar[Any] = staticmethod(exp.or_)
+    EMPTY: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Not(FilterNode):
+    """`{not: ..}`: the item does not match."""
+
+    item: FilterNode
+    _: KW_ONLY
+    line: int = field(default=0, compare=False)
+
+    @classmethod
+    def is_written_as(cls, node: Mapping) -> bool:
+        return len(node) == 1 and "not" in node
+
+    @classmethod
+    def read(cls, reader, node, where, line, context):
+        item = read_filter(
+            reader, node["not"], f"{where}.not", reader.line_of(node, "not"), context
         )
-        for key, value in sorted(where.items())
-    ]
-    return _combine(matches, exp.and_, True)
+        return None if item is None else cls(item=item, line=line)
+
+    def definition(self) -> dict[str, Any]:
+        return {"not": self.item.definition()}
+
+    def predicate(self, scope: FilterScope) -> exp.Expression:
+        return exp.not_(exp.paren(self.item.predicate(scope), copy=False), copy=False)
+
+    def children(self) -> tuple[FilterNode, ...]:
+        return (self.item,)
 
 
 # -- leaves -----------------------------------------------------------------------------------
 
 
-def _field_condition(node: model.FieldCondition, scope: FilterScope) -> exp.Expression:
-    field_type = scope.field_types.get(node.field, "text")
-    column = exp.column(exp.to_identifier(node.field, quoted=True), scope.row)
-    op, value = node.op, node.value
-    if op == "is_set":
-        return _is_set(column, field_type)
-    if op == "is_not_set":
-        return exp.not_(exp.paren(_is_set(column, field_type)))
-    if op in ("within_last_days", "within_next_days"):
-        return _two_valued(_within_days(column, field_type, op, value, scope.clock))
-    if field_type == "list":
-        return _list_condition(column, op, value)
-    if op in ("contains", "starts_with"):  # text operators: any field compares as its text
-        subject, literal = _comparable(column, "text", value)
-        return _two_valued(exp.func(op, subject, literal))
-    if op in ("in", "not_in"):
-        subject = _comparable(column, field_type, None)[0]
-        options = [_comparable(column, field_type, item)[1] for item in value]
-        matched = _two_valued(exp.In(this=subject, expressions=options))
-        if op == "in":
-            return matched
-        return exp.or_(exp.Is(this=column, expression=exp.Null()), exp.not_(exp.paren(matched)))
-    subject, literal = _comparable(column, field_type, value)
-    comparison = {
-        "eq": exp.EQ,
-        "ne": exp.NEQ,
-        "lt": exp.LT,
-        "lte": exp.LTE,
-        "gt": exp.GT,
-        "gte": exp.GTE,
-    }[op](this=subject, expression=literal)
-    if op == "ne":  # an empty field is "not equal" to anything
-        return exp.or_(exp.Is(this=column, expression=exp.Null()), _two_valued(comparison))
-    return _two_valued(comparison)
+@dataclass(frozen=True)
+class TagCondition(FilterNode):
+    """`{tag: T}`: the subject has the tag (tags ignore case)."""
+
+    tag: str
+    _: KW_ONLY
+    line: int = field(default=0, compare=False)
+
+    @classmethod
+    def is_written_as(cls, node: Mapping) -> bool:
+        return "tag" in node
+
+    @classmethod
+    def read(cls, reader, node, where, line, context):
+        reader.known_keys(node, ("tag",), where)
+        tag = node["tag"]
+        if tag is None or isinstance(tag, Mapping | list | bool):
+            reader.error(reader.line_of(node, "tag"), f"{where}.tag: expected a tag name")
+            return None
+        return cls(tag=str(tag), line=line)
+
+    def definition(self) -> dict[str, Any]:
+        return {"tag": self.tag}
+
+    def predicate(self, scope: FilterScope) -> exp.Expression:
+        return two_valued(comparisons.has_tag(exp.column("tags", scope.row), self.tag))
 
 
-def _comparable(
-    column: exp.Expression, field_type: str, value: object
-) -> tuple[exp.Expression, exp.Expression]:
-    """The column and the value in a form they compare in: text ignores case."""
-    if field_type == "number":
-        return column, exp.cast(exp.Literal.string(_text(value)), exp.DataType.Type.DOUBLE)
-    if field_type == "date":  # a timestamp written for a date field compares by its date
-        text = _text(value)
-        day = text[:10] if _DATE_PREFIX.match(text) else text
-        return column, exp.cast(exp.Literal.string(day), exp.DataType.Type.DATE)
-    if field_type == "timestamp":
-        return column, _timestamp_literal(value)
-    if field_type == "bool":
-        return column, exp.Boolean(this=_text(value).lower() in ("true", "yes", "1"))
-    return exp.Lower(this=exp.cast(column, exp.DataType.Type.VARCHAR)), exp.Literal.string(
-        _text(value).lower()
-    )
+@dataclass(frozen=True)
+class ActivityCondition(FilterNode):
+    """`{activity: TYPE, min_count, within_days, since: entry, where}`: a count of activities.
 
+    An organization's count is of any of its contacts' activities (members as of the run).
+    """
 
-def _list_condition(column: exp.Expression, op: str, value: object) -> exp.Expression:
-    """Operators on a list field (tags): membership, ignoring case."""
-    if op in ("eq", "contains"):
-        return _two_valued(_has_tag(column, value))
-    if op == "ne":
-        return exp.not_(exp.paren(_two_valued(_has_tag(column, value))))
-    if op == "in":
-        return _combine(
-            [_two_valued(_has_tag(column.copy(), item)) for item in value], exp.or_, False
+    activity: str
+    min_count: int = 1
+    within_days: float | None = None
+    since: str | None = None  # "entry"
+    where: Mapping[str, Any] | None = None
+    _: KW_ONLY
+    line: int = field(default=0, compare=False)
+
+    @classmethod
+    def is_written_as(cls, node: Mapping) -> bool:
+        return "activity" in node
+
+    @classmethod
+    def read(cls, reader, node, where, line, context):
+        reader.known_keys(node, ("activity", "min_count", "within_days", "since", "where"), where)
+        activity = reader.text(node, "activity", where)
+        min_count = reader.number(node, "min_count", where, integer=True)
+        within = reader.number(node, "within_days", where)
+        since = node.get("since")
+        if since is not None:
+            if since != "entry":
+                reader.error(
+                    reader.line_of(node, "since"), f"{where}.since: only `entry` is supported"
+                )
+            elif not context.since_allowed:
+                reader.error(
+                    reader.line_of(node, "since"),
+                    f"{where}.since: `since: entry` is only allowed inside steps and exit",
+                )
+        if activity is None:
+            return None
+        return cls(
+            activity=activity,
+            min_count=1 if min_count is None else min_count,
+            within_days=within,
+            since="entry" if since == "entry" else None,
+            where=reader.where_map(node, "where", where),
+            line=line,
         )
-    if op == "not_in":
-        hits = _combine(
-            [_two_valued(_has_tag(column.copy(), item)) for item in value], exp.or_, False
+
+    def definition(self) -> dict[str, Any]:
+        definition: dict[str, Any] = {"activity": self.activity, "min_count": self.min_count}
+        if self.within_days is not None:
+            definition["within_days"] = canonical(self.within_days)
+        if self.since is not None:
+            definition["since"] = self.since
+        if self.where:
+            definition["where"] = canonical(self.where)
+        return definition
+
+    def predicate(self, scope: FilterScope) -> exp.Expression:
+        """Count the subject's activities of the type (an organization's: its contacts')."""
+        clock = scope.clock
+        type_match = exp.EQ(
+            this=exp.column("activity_type", "a"), expression=exp.Literal.string(self.activity)
         )
-        return exp.not_(exp.paren(hits))
-    raise ValueError(f"operator {op!r} does not apply to a list field")
-
-
-def _has_tag(column: exp.Expression, tag: object) -> exp.Expression:
-    # Tags in `organizations_at` and `contacts_at` are lower-cased, so tags ignore case too.
-    return exp.func("list_contains", column, exp.Literal.string(_text(tag).lower()))
-
-
-def _is_set(column: exp.Expression, field_type: str) -> exp.Expression:
-    present = exp.not_(exp.Is(this=column, expression=exp.Null()))
-    if field_type == "list":
-        return exp.and_(
-            present, exp.GT(this=exp.func("array_length", column), expression=exp.Literal.number(0))
-        )
-    if field_type == "text":
-        return exp.and_(present, exp.NEQ(this=column, expression=exp.Literal.string("")))
-    return present
-
-
-def _within_days(
-    column: exp.Expression, field_type: str, op: str, days: object, clock: Clock
-) -> exp.Expression:
-    span = timedelta(days=float(days))
-    if field_type == "date":
-        low, high = (
-            (clock.today - span, clock.today)
-            if op == "within_last_days"
-            else (
-                clock.today,
-                clock.today + span,
+        if self.within_days is not None or self.since == "entry" or self.where:
+            source = exp.select(exp.Count(this=exp.Star())).from_(
+                exp.table_("activities").as_("a"), copy=False
             )
-        )
-        kind = exp.DataType.Type.DATE
-        bounds = (low.isoformat(), high.isoformat())
-    else:
-        now = _naive_utc(clock.window_end)
-        low, high = (now - span, now) if op == "within_last_days" else (now, now + span)
-        kind = exp.DataType.Type.TIMESTAMP
-        bounds = (low.isoformat(sep=" "), high.isoformat(sep=" "))
-    return exp.Between(
-        this=column,
-        low=exp.cast(exp.Literal.string(bounds[0]), kind),
-        high=exp.cast(exp.Literal.string(bounds[1]), kind),
-    )
+            conditions = [type_match, *self._event_conditions(scope, clock)]
+        else:  # the rollup holds every event's count
+            source = exp.select(exp.Sum(this=exp.column("events", "a"))).from_(
+                exp.table_("contact_activity_parts").as_("a"), copy=False
+            )
+            conditions = [type_match]
+        if scope.subject == "org":
+            source = source.join(
+                exp.table_("memberships_at").as_("m"),
+                on=exp.EQ(
+                    this=exp.column("contact_id", "m"), expression=exp.column("contact_id", "a")
+                ),
+                copy=False,
+            )
+            owner = exp.EQ(
+                this=exp.column("org_id", "m"), expression=exp.column("org_id", scope.row)
+            )
+        else:
+            owner = exp.EQ(
+                this=exp.column("contact_id", "a"), expression=exp.column("contact_id", scope.row)
+            )
+        counted = source.where(combine([owner, *conditions], exp.and_, True), copy=False)
+        count = exp.Coalesce(this=exp.Subquery(this=counted), expressions=[exp.Literal.number(0)])
+        return exp.GTE(this=count, expression=exp.Literal.number(int(self.min_count)))
 
-
-def _activity_condition(node: model.ActivityCondition, scope: FilterScope) -> exp.Expression:
-    """Count the subject's activities of a type (an organization's: any of its contacts')."""
-    clock = scope.clock
-    type_match = exp.EQ(
-        this=exp.column("activity_type", "a"), expression=exp.Literal.string(node.activity)
-    )
-    needs_events = node.within_days is not None or node.since == "entry" or bool(node.where)
-    if needs_events:
-        source = exp.select(exp.Count(this=exp.Star())).from_(
-            exp.table_("activities").as_("a"), copy=False
-        )
-        conditions = [
-            type_match,
-            exp.LT(this=exp.column("occurred_at", "a"), expression=_timestamp(clock.window_end)),
+    def _event_conditions(self, scope: FilterScope, clock: Clock) -> list[exp.Expression]:
+        """The events that count: processed by the run, in the span, after entry, matching."""
+        conditions: list[exp.Expression] = [
+            exp.LT(this=exp.column("occurred_at", "a"), expression=timestamp(clock.window_end)),
             exp.LTE(
                 this=exp.column("load_seq", "a"), expression=exp.Literal.number(clock.load_seq)
             ),
         ]
-        if node.within_days is not None:
-            since = clock.window_end - timedelta(days=float(node.within_days))
+        if self.within_days is not None:
+            since = clock.window_end - timedelta(days=float(self.within_days))
             conditions.append(
-                exp.GTE(this=exp.column("occurred_at", "a"), expression=_timestamp(since))
+                exp.GTE(this=exp.column("occurred_at", "a"), expression=timestamp(since))
             )
-        if node.since == "entry":
+        if self.since == "entry":
             if scope.enrollment is None:
                 raise ValueError("'since: entry' is only meaningful inside steps and exit")
             conditions.append(
@@ -234,83 +360,113 @@ def _activity_condition(node: model.ActivityCondition, scope: FilterScope) -> ex
                     expression=exp.column("entered_at", scope.enrollment),
                 )
             )
-        if node.where:
-            conditions.append(where_properties(node.where, exp.column("properties", "a")))
-    else:
-        source = exp.select(exp.Sum(this=exp.column("events", "a"))).from_(
-            exp.table_("contact_activity_parts").as_("a"), copy=False
+        if self.where:
+            conditions.append(where_properties(self.where, exp.column("properties", "a")))
+        return conditions
+
+
+@dataclass(frozen=True)
+class FieldCondition(FilterNode):
+    """`{field: F, op: OP, value: V}`: a comparison of one field of the subject."""
+
+    field: str
+    op: str
+    value: Any = None
+    _: KW_ONLY
+    line: int = field(default=0, compare=False)
+
+    @classmethod
+    def is_written_as(cls, node: Mapping) -> bool:
+        return "field" in node
+
+    @classmethod
+    def read(cls, reader, node, where, line, context):
+        reader.known_keys(node, ("field", "op", "value"), where)
+        name = reader.text(node, "field", where)
+        op = node.get("op")
+        ops = comparisons.OPS
+        if op is None:
+            reader.error(line, f"{where}: 'op' is required (one of: {', '.join(ops)})")
+            return None
+        if op not in ops:
+            reader.error(
+                reader.line_of(node, "op", line),
+                f"{where}.op: '{op}' is not one of: {', '.join(ops)}"
+                + comparisons.op_hint(str(op)),
+            )
+            return None
+        value = comparisons.OPERATORS[op].read_value(
+            reader, node, where, line, plain(node.get("value"))
         )
-        conditions = [type_match]
-    if scope.subject == "org":
-        source = source.join(
-            exp.table_("memberships_at").as_("m"),
-            on=exp.EQ(this=exp.column("contact_id", "m"), expression=exp.column("contact_id", "a")),
-            copy=False,
+        if value is comparisons.INVALID or name is None:
+            return None
+        return cls(field=name, op=op, value=value, line=reader.line_of(node, "field", line))
+
+    def definition(self) -> dict[str, Any]:
+        definition = {"field": self.field, "op": self.op}
+        if self.op not in ("is_set", "is_not_set"):
+            definition["value"] = canonical(self.value)
+        return definition
+
+    def predicate(self, scope: FilterScope) -> exp.Expression:
+        field_type = scope.field_types.get(self.field, "text")
+        column = field_column(self.field, scope.row)
+        return comparisons.OPERATORS[self.op].predicate(column, field_type, self.value, scope.clock)
+
+    def field_problems(self, fields, subject, where):
+        known = fields.types(subject)
+        if self.field not in known:
+            if not fields.complete(subject):
+                return []  # no warehouse yet: a name that is not built in cannot be judged
+            noun = SUBJECT_NOUNS[subject]
+            return [
+                (
+                    self.line,
+                    f"{where}: unknown {noun} field '{self.field}'" + hint(self.field, known),
+                )
+            ]
+        return [
+            (self.line, f"{where}: {message}")
+            for message in comparisons.OPERATORS[self.op].misuse(
+                self.field, known[self.field], self.value
+            )
+        ]
+
+
+#: The filter kinds, in the order `read_filter` asks them (combinations before leaves).
+FILTER_KINDS: tuple[type[FilterNode], ...] = (
+    AllOf,
+    AnyOf,
+    Not,
+    TagCondition,
+    ActivityCondition,
+    FieldCondition,
+)
+
+
+def read_filter_at(
+    reader: NodeReader, node: Mapping, key: str, where: str, context: FilterContext
+) -> FilterNode | None:
+    """The filter at `node[key]`, if there is one."""
+    if node.get(key) is None:
+        return None
+    return read_filter(reader, node[key], where, reader.line_of(node, key), context)
+
+
+def read_send_to(reader: NodeReader, node: Mapping, key: str, where: str) -> FilterNode | None:
+    """A `send_to`: `everyone` (None) or `{filter: <contact filter>}`."""
+    value = node.get(key)
+    if value is None or value == "everyone":
+        return None
+    if isinstance(value, Mapping) and set(value) == {"filter"}:
+        return read_filter_at(
+            reader,
+            value,
+            "filter",
+            f"{where}.filter",
+            FilterContext("contact", since_allowed=False),
         )
-        owner = exp.EQ(this=exp.column("org_id", "m"), expression=exp.column("org_id", scope.row))
-    else:
-        owner = exp.EQ(
-            this=exp.column("contact_id", "a"), expression=exp.column("contact_id", scope.row)
-        )
-    counted = source.where(_combine([owner, *conditions], exp.and_, True), copy=False)
-    count = exp.Coalesce(this=exp.Subquery(this=counted), expressions=[exp.Literal.number(0)])
-    return exp.GTE(this=count, expression=exp.Literal.number(int(node.min_count)))
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-def _two_valued(condition: exp.Expression) -> exp.Expression:
-    return exp.Coalesce(this=condition, expressions=[exp.false()])
-
-
-def _combine(parts: list[exp.Expression], join, empty: bool) -> exp.Expression:
-    """Fresh parts joined by AND or OR; not copied, so no part may be placed twice."""
-    if not parts:
-        return exp.true() if empty else exp.false()
-    combined = exp.paren(parts[0], copy=False) if len(parts) > 1 else parts[0]
-    for part in parts[1:]:
-        combined = join(combined, exp.paren(part, copy=False), copy=False)
-    return combined
-
-
-def _timestamp(value: datetime) -> exp.Expression:
-    """An instant as a naive UTC timestamp literal (how the warehouse stores instants)."""
-    return exp.cast(
-        exp.Literal.string(_naive_utc(value).isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP
+    reader.error(
+        reader.line_of(node, key), f"{where}: expected `everyone` or {{filter: <contact filter>}}"
     )
-
-
-def _timestamp_literal(value: object) -> exp.Expression:
-    """A filter value for a timestamp field; an offset is honoured (DuckDB's cast drops it)."""
-    text = _text(value)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return exp.cast(exp.Literal.string(text), exp.DataType.Type.TIMESTAMP)
-    return _timestamp(moment)
-
-
-def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _json_path(key: str) -> str:
-    """The JSON path of a top-level key: `$.key`, or `$."a.b"` for any other name."""
-    if _PLAIN_KEY.fullmatch(key):
-        return f"$.{key}"
-    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return None

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from orgjourney_pipeline.journeys.model import WEEKDAYS
 
 
 @lru_cache(maxsize=256)
@@ -136,3 +136,8 @@ def parse_clock(text: str | None) -> time:
         return time(0, 0)
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
+
+
+def is_leap(year: int) -> bool:
+    """Whether a year has a 29 February."""
+    return calendar.isleap(year)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from orgjourney_pipeline.journeys import model as jm
+from orgjourney_pipeline import journeys as jm
 
 from . import localtime
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from orgjourney_pipeline.journeys import model as jm
+from orgjourney_pipeline import journeys as jm
 
 from .model import HOUR, TABLES, Activity, Inputs, Invocation, Snapshot, sort_rows
 

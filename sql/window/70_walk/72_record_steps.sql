@@ -14,7 +14,7 @@ select
     outcome,
     $walk_pass as step_seq
 from walk_ready
-where action not in ('delay', 'wait_for')
+where not is_wait
 
 union all
 
@@ -34,4 +34,4 @@ inner join journey_steps
     and journey_steps.step_id = walk.step_id
 where
     walk.arrived_now
-    and journey_steps.action in ('delay', 'wait_for')
+    and journey_steps.is_wait

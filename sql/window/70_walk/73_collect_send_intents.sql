@@ -4,4 +4,4 @@
 -- grain: one row per enrollment and send step
 select enrollment_id, journey_id, journey_version, org_id, step_id
 from walk_ready
-where action in ('send_email', 'send_sms')
+where is_send

@@ -1,0 +1,138 @@
+"""Small sqlglot builders shared by the kinds' SQL: literals, AND/OR, columns, time.
+
+The kinds build their predicates from fresh nodes, each placed once, so these builders do
+not copy them (sqlglot's builders copy by default, which was most of a window's Python time).
+A node used twice in one query is copied where it is used.
+
+Example:
+    >>> all_of([equal("a", "org_id", "o", "org_id"), exp.column("is_trigger", "a")]).sql()
+    '(a.org_id = o.org_id) AND (a.is_trigger)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlglot import exp
+
+from orgjourney_pipeline.journeys.canonical import as_text
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What "now" means for one journey in one window."""
+
+    window_end: datetime  # the run's instant (UTC)
+    today: date  # the local date of the window end in the journey's time zone
+    load_seq: int  # events loaded up to this file are visible
+
+
+@dataclass(frozen=True)
+class FilterScope:
+    """What a filter is evaluated over: the subject's row alias, field types, the clock."""
+
+    subject: str  # "org" | "contact"
+    row: str  # alias of the subject row: "o" or "c"
+    field_types: Mapping[str, str]
+    clock: Clock
+    enrollment: str | None = None  # alias of the enrollment row, for `since: entry`
+
+
+def two_valued(condition: exp.Expression) -> exp.Expression:
+    """A condition that is false, not null, where its inputs are empty."""
+    return exp.Coalesce(this=condition, expressions=[exp.false()])
+
+
+def combine(parts: list[exp.Expression], join, empty: bool) -> exp.Expression:
+    """Fresh parts joined by AND or OR (`empty`: the value of none); not copied."""
+    if not parts:
+        return exp.true() if empty else exp.false()
+    combined = exp.paren(parts[0], copy=False) if len(parts) > 1 else parts[0]
+    for part in parts[1:]:
+        combined = join(combined, exp.paren(part, copy=False), copy=False)
+    return combined
+
+
+def all_of(parts: list[exp.Expression | None]) -> exp.Expression:
+    """`(p1) AND (p2) ..` of the parts given (true for none)."""
+    present = [part for part in parts if part is not None]
+    if not present:
+        return exp.true()
+    return exp.and_(*[exp.paren(part, copy=False) for part in present], copy=False)
+
+
+def any_of(parts: list[exp.Expression]) -> exp.Expression:
+    """`(p1) OR (p2) ..` (false for none)."""
+    if not parts:
+        return exp.false()
+    return exp.or_(*[exp.paren(part, copy=False) for part in parts], copy=False)
+
+
+def equal(left: str, left_column: str, right: str, right_column: str) -> exp.EQ:
+    """`left.left_column = right.right_column`, built (a join's ON without parsing text)."""
+    return exp.EQ(this=exp.column(left_column, left), expression=exp.column(right_column, right))
+
+
+def equals_literal(alias: str, column: str, value: object) -> exp.EQ:
+    """`alias.column = <literal>` (a string or a number)."""
+    literal = (
+        exp.Literal.number(value)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else exp.Literal.string(str(value))
+    )
+    return exp.EQ(this=exp.column(column, alias), expression=literal)
+
+
+def field_column(name: str, alias: str) -> exp.Column:
+    """A field of the subject row, quoted (a field name is data, not SQL)."""
+    return exp.column(exp.to_identifier(name, quoted=True), alias)
+
+
+def naive_utc(value: datetime) -> datetime:
+    """An instant as a naive UTC datetime (how the warehouse stores instants)."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def timestamp(value: datetime) -> exp.Expression:
+    """An instant as a naive UTC timestamp literal."""
+    return exp.cast(
+        exp.Literal.string(naive_utc(value).isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP
+    )
+
+
+def date_literal(day: date) -> exp.Expression:
+    """A date literal."""
+    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
+
+
+def where_properties(where: Mapping[str, object], properties: exp.Expression) -> exp.Expression:
+    """`where: {property: value}` over an activity's JSON `properties`: every pair matches.
+
+    A property is a top-level key of the JSON object, even when its name has a dot or a
+    space; its value is compared as JSON text (`true`, `5`, `gold`).
+    """
+    matches = [
+        exp.EQ(
+            this=exp.func(
+                "json_extract_string", properties.copy(), exp.Literal.string(_json_path(key))
+            ),
+            expression=exp.Literal.string(as_text(value)),
+        )
+        for key, value in sorted(where.items())
+    ]
+    return combine(matches, exp.and_, True)
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _json_path(key: str) -> str:
+    """The JSON path of a top-level key: `$.key`, or `$."a.b"` for any other name."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"$.{key}"
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,88 @@
+"""Reading a journey file's YAML: YAML 1.2, positions kept, alias bombs refused unexpanded.
+
+`on`, `yes` and `no` are plain words (YAML 1.2). The document keeps ruamel's round-trip
+nodes, so every key and item knows its line.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+
+from orgjourney_pipeline.journeys.model import MAX_ALIAS_VALUES
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed file: its document, or the line and message of why it is not valid YAML."""
+
+    document: Any = None
+    syntax_error: tuple[int, str] | None = None
+    # The first alias that repeats too much or contains itself: reading the document would
+    # expand it, so it is reported (once the journey's id is known) instead of read.
+    alias_problem: tuple[int, str] | None = None
+
+
+def read_yaml(text: str) -> YamlDocument:
+    """Parse the text of one journey file."""
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    try:
+        document = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        return YamlDocument(syntax_error=(line, f"not valid YAML: {error.problem or error}"))
+    except Exception as error:  # ruamel raises several unmarked errors on odd input
+        return YamlDocument(syntax_error=(1, f"not valid YAML: {error}"))
+    return YamlDocument(document, alias_problem=_alias_problem(yaml, text))
+
+
+def _alias_problem(yaml: YAML, text: str) -> tuple[int, str] | None:
+    """The first alias that repeats too much or contains itself, as (line, message); or None.
+
+    The document that ruamel loads shares an anchored value among its aliases, but reading it
+    expands them. So the parser's events are counted instead, expanding nothing: each anchor's
+    size (as if its own aliases were expanded) is known when it closes, and each alias adds
+    its anchor's size to what the file repeats.
+    """
+    if "*" not in text:
+        return None  # no alias (every alias starts with '*'): nothing to count
+    sizes: dict[str, int | None] = {}  # anchor -> expanded size; None while it is open
+    open_nodes: list[list[Any]] = []  # [anchor, size so far] of each list or mapping being read
+    repeated = 0
+    for event in yaml.parse(io.StringIO(text)):
+        if isinstance(event, AliasEvent):
+            line, anchor = event.start_mark.line + 1, event.anchor
+            if anchor in sizes and sizes[anchor] is None:
+                return line, f"alias '*{anchor}': refers to a value that contains it"
+            size = sizes.get(anchor) or 1
+            repeated += size
+            if repeated > MAX_ALIAS_VALUES:
+                return line, (
+                    f"alias '*{anchor}': the aliases up to here repeat {repeated} values, "
+                    f"more than the {MAX_ALIAS_VALUES} a journey file may repeat"
+                )
+        elif isinstance(event, ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = size
+        elif isinstance(event, CollectionStartEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = None
+            open_nodes.append([event.anchor, 1])
+            continue
+        elif isinstance(event, CollectionEndEvent):
+            anchor, size = open_nodes.pop()
+            if anchor is not None and sizes.get(anchor) is None:
+                sizes[anchor] = size
+        else:
+            continue
+        if open_nodes:
+            open_nodes[-1][1] += size
+    return None
