@@ -49,7 +49,7 @@ def view_names(con) -> set[str]:
 def test_every_analysts_view_has_a_file_and_exists_in_a_new_warehouse(con):
     created = {path.stem.split("_", 1)[1] for path in warehouse.view_files()}
     assert created == ANALYSTS_VIEWS
-    assert ANALYSTS_VIEWS <= view_names(con)
+    assert view_names(con) >= ANALYSTS_VIEWS
 
 
 def test_a_view_file_creates_its_view_and_nothing_else(con):
@@ -66,9 +66,7 @@ def test_a_changed_view_reaches_a_warehouse_made_before(sql_copy, tmp_path):
     view.write_text(view.read_text().replace("where valid_to is null", "where false"))
     before = ledger(path)
     with warehouse.connect(path) as con:
-        con.execute(
-            "insert into membership_versions values ('c1', 'o1', '2026-01-01', null, 'h')"
-        )
+        con.execute("insert into membership_versions values ('c1', 'o1', '2026-01-01', null, 'h')")
         assert con.execute("select count(*) from memberships").fetchone() == (0,)
     assert ledger(path) == before  # views are not migrations: nothing recorded
 
