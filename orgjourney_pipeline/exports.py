@@ -60,7 +60,8 @@ def export_window(con: duckdb.DuckDBPyConnection, window_end: datetime, exports_
         )
         _write_both(con, rows, folder / "sends")
     count_sql = sqlfiles.load("exports/window_org_update_count.sql").sql(window_end=window_end)
-    if con.execute(count_sql).fetchone()[0]:
+    [(org_updates,)] = con.execute(count_sql).fetchall()
+    if org_updates:
         rows = sqlfiles.load("exports/window_org_updates.sql").bind(window_end=window_end)
         _write_both(con, rows, exports_dir / "org_updates" / run_dir / "org_updates")
     record = sqlfiles.load("exports/record_exported_window.sql")
@@ -109,7 +110,7 @@ def _write(con, rows: exp.Query, out: Path, file_format: str) -> int:
     elif file_format != "parquet":
         raise ValueError(f"unknown format {file_format!r}: csv or parquet")
     copy = sqlfiles.load(f"exports/copy_{file_format}.sql")
-    (written,) = con.execute(copy.sql(rows=rows, file=str(partial))).fetchone()
+    [(written,)] = con.execute(copy.sql(rows=rows, file=str(partial))).fetchall()
     with open(partial, "rb") as handle:
         os.fsync(handle.fileno())
     _maybe_fault("export_partial")

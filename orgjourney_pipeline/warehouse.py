@@ -245,10 +245,10 @@ def verify_migrations(con: duckdb.DuckDBPyConnection) -> set[str]:
     was applied (a file applied once is never applied again, so its edit would never reach
     this warehouse, nor would a fresh warehouse match this one).
     """
-    has_ledger = con.execute(
-        "select count(*) from duckdb_tables()"
+    [(has_ledger,)] = con.execute(
+        "select count(*) > 0 from duckdb_tables()"
         " where database_name = current_database() and table_name = 'schema_migrations'"
-    ).fetchone()[0]
+    ).fetchall()
     if not has_ledger:
         return set()
     recorded = dict(con.execute("select name, checksum from schema_migrations").fetchall())
@@ -270,9 +270,9 @@ def _checksum(text: str) -> str:
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> str | None:
     """The file of the connection's database (None in memory)."""
-    (path,) = con.execute(
+    [(path,)] = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()
+    ).fetchall()
     return path
 
 
