@@ -96,6 +96,7 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
             f"waiting for {settings.warehouse}: in use by another orgjourney process "
             f"(up to {warehouse.lock_wait():g} s)",
             soft_wrap=True,
+            markup=False,
         )
 
     con = warehouse.connect(settings.warehouse, read_only=read_only, on_wait=note_wait)
