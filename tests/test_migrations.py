@@ -11,8 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from sqlglot import exp
 
-from orgjourney_pipeline import warehouse
+from orgjourney_pipeline import sqlfiles, warehouse
 from orgjourney_pipeline.settings import sql_dir
 
 ANALYSTS_VIEWS = {
@@ -46,17 +47,33 @@ def view_names(con) -> set[str]:
     return {name for (name,) in con.execute("select view_name from duckdb_views()").fetchall()}
 
 
+def view_name(path: Path) -> str:
+    """`31_org_activity.sql` -> `org_activity`."""
+    return path.stem.split("_", 1)[1]
+
+
 def test_every_analysts_view_has_a_file_and_exists_in_a_new_warehouse(con):
-    created = {path.stem.split("_", 1)[1] for path in warehouse.view_files()}
+    created = {view_name(path) for path in warehouse.view_files()}
     assert created == ANALYSTS_VIEWS
     assert view_names(con) >= ANALYSTS_VIEWS
 
 
-def test_a_view_file_creates_its_view_and_nothing_else(con):
+def test_a_view_file_replaces_the_view_it_is_named_after():
     for path in warehouse.view_files():
-        text = path.read_text()
-        assert text.count("create or replace view") == 1, path.name
-        assert f"create or replace view {path.stem.split('_', 1)[1]} as" in text, path.name
+        statement = sqlfiles.load(path).statement
+        assert isinstance(statement, exp.Create) and statement.kind == "VIEW", path.name
+        assert statement.args.get("replace"), f"{path.name}: create or replace"
+        assert statement.this.name == view_name(path)
+
+
+def test_a_view_reads_only_tables_and_the_views_created_before_it():
+    created: set[str] = set()
+    for path in warehouse.view_files():
+        query = sqlfiles.load(path).statement.expression
+        ctes = {cte.alias for cte in query.find_all(exp.CTE)}
+        read = {table.name for table in query.find_all(exp.Table)} - ctes
+        assert read & ANALYSTS_VIEWS <= created, f"{path.name} reads a view created after it"
+        created.add(view_name(path))
 
 
 def test_a_changed_view_reaches_a_warehouse_made_before(sql_copy, tmp_path):
