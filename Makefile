@@ -19,8 +19,8 @@ demo: $(STAMP)
 
 # Lint and format the whole repository, then the tests (which write nothing into it).
 test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/pytest -n 2
 
 validate: $(STAMP)
