@@ -8,60 +8,33 @@ organization updates for CRM writeback, as CSV and Parquet under the exports fol
 
 Every file is written under a temporary name and renamed into place, so a crash never
 leaves a half-written file that looks whole; `exported_windows` records the windows whose
-files are complete, and a later run writes any that a crash left out.
+files are complete, and a later run writes any that a crash left out. The statements are the
+files of `sql/exports/`; values are bound into them as sqlglot literals.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import signal
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 from sqlglot import exp
 
+from orgjourney_pipeline import contract, sqlfiles
+from orgjourney_pipeline.faults import maybe_fault
 from orgjourney_pipeline.warehouse import utc_now
 
+# What `orgjourney export` writes: each has its statement, sql/exports/<name>.sql.
 EXPORTABLE = ("sends", "conversions", "enrollments")
-SEND_COLUMNS = (
-    "send_id",
-    "run_at",
-    "journey_id",
-    "journey_version",
-    "step_id",
-    "enrollment_id",
-    "org_id",
-    "contact_id",
-    "channel",
-    "address",
-    "template",
-)
-ORG_UPDATE_COLUMNS = (
-    "run_at",
-    "org_id",
-    "journey_id",
-    "enrollment_id",
-    "step_id",
-    "kind",
-    "name",
-    "value",
-)
-# The fault-injection variable of the tests (see faults.FAULT_ENV).
-FAULT_ENV = "ORGJOURNEY_FAULT"
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def export_pending_windows(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[datetime]:
     """Write the files of every committed window not yet exported; return their window ends."""
-    pending = [
-        end
-        for (end,) in con.execute(
-            "select window_end from runs where window_end not in"
-            " (select window_end from exported_windows) order by window_end"
-        ).fetchall()
-    ]
+    pending_sql = sqlfiles.load("exports/pending_windows.sql").sql()
+    pending = [end for (end,) in con.execute(pending_sql).fetchall()]
     for window_end in pending:
         export_window(con, window_end, exports_dir)
     return pending
@@ -70,11 +43,8 @@ def export_pending_windows(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
 def export_window(con: duckdb.DuckDBPyConnection, window_end: datetime, exports_dir: Path) -> None:
     """Write one window's send batches and org updates, then record it as exported."""
     run_dir = f"run={window_end:%Y-%m-%dT%H}"
-    batches = con.execute(
-        "select distinct journey_id, step_id, channel from sends where run_at = ? order by all",
-        [window_end],
-    ).fetchall()
-    for journey_id, step_id, channel in batches:
+    batches_sql = sqlfiles.load("exports/send_batches.sql").sql(window_end=window_end)
+    for journey_id, step_id, channel in con.execute(batches_sql).fetchall():
         folder = (
             exports_dir
             / "sends"
@@ -83,22 +53,17 @@ def export_window(con: duckdb.DuckDBPyConnection, window_end: datetime, exports_
             / f"step={_path_part(step_id)}"
             / f"channel={_path_part(channel)}"
         )
-        query = _select(
-            "sends",
-            SEND_COLUMNS,
-            "run_at = ? and journey_id = ? and step_id = ? and channel = ?",
+        rows = sqlfiles.load("exports/batch_sends.sql").bind(
+            window_end=window_end, journey_id=journey_id, step_id=step_id, channel=channel
         )
-        _write_both(con, query, [window_end, journey_id, step_id, channel], folder / "sends")
-    updates = con.execute(
-        "select count(*) from org_updates where run_at = ?", [window_end]
-    ).fetchone()[0]
-    if updates:
-        # In the order they were made, so applying them in file order gives the final state.
-        query = _select(
-            "org_updates", ORG_UPDATE_COLUMNS, "run_at = ?", ("step_seq", "enrollment_id", "seq")
-        )
-        _write_both(con, query, [window_end], exports_dir / "org_updates" / run_dir / "org_updates")
-    con.execute("insert into exported_windows values (?, ?)", [window_end, utc_now()])
+        _write_both(con, rows, folder / "sends")
+    count_sql = sqlfiles.load("exports/window_org_update_count.sql").sql(window_end=window_end)
+    [(org_updates,)] = con.execute(count_sql).fetchall()
+    if org_updates:
+        rows = sqlfiles.load("exports/window_org_updates.sql").bind(window_end=window_end)
+        _write_both(con, rows, exports_dir / "org_updates" / run_dir / "org_updates")
+    record = sqlfiles.load("exports/record_exported_window.sql")
+    con.execute(record.sql(window_end=window_end, exported_at=utc_now()))
 
 
 def export_table(
@@ -113,64 +78,44 @@ def export_table(
     """`orgjourney export`: rows of sends, conversions or enrollments to one file; row count."""
     if what not in EXPORTABLE:
         raise ValueError(f"cannot export {what!r}: choose one of {', '.join(EXPORTABLE)}")
-    time_column = {"sends": "run_at", "conversions": "converted_at", "enrollments": "entered_at"}[
-        what
-    ]
-    conditions, params = [], []
-    if journey_id is not None:
-        conditions.append("journey_id = ?")
-        params.append(journey_id)
-    if since is not None:
-        conditions.append(f"{time_column} >= ?")
-        params.append(since)
-    columns = [
-        name for (name,) in con.execute(f"select column_name from (describe {what})").fetchall()
-    ]
-    query = _select(what, columns, " and ".join(conditions) or "true", order_by=(time_column,))
+    rows = contract.narrowed(
+        sqlfiles.load(f"exports/{what}.sql").bind(),
+        journey_id=journey_id,
+        since=since,
+        time_column=contract.TIME_COLUMNS[what],
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
-    _write(con, query, params, out, file_format)
-    return con.execute(f"select count(*) from ({query})", params).fetchone()[0]
+    return _write(con, rows, out, file_format)
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _select(table: str, columns, where: str, order_by: tuple[str, ...] = ()) -> str:
-    """A SELECT of known columns (identifiers quoted by sqlglot); values come as parameters.
-
-    Rows are ordered by `order_by`, then by the first column, so files are reproducible.
-    """
-    select = exp.select(*[exp.column(exp.to_identifier(c, quoted=True)) for c in columns]).from_(
-        table
-    )
-    keys = [exp.to_identifier(c, quoted=True).sql("duckdb") for c in order_by]
-    return f"{select.sql('duckdb')} where {where} order by {', '.join([*keys, '1'])}"
-
-
-def _write_both(con, query: str, params: list, stem: Path) -> None:
+def _write_both(con, rows: exp.Query, stem: Path) -> None:
     stem.parent.mkdir(parents=True, exist_ok=True)
-    _write(con, query, params, stem.with_suffix(".parquet"), "parquet")
-    _write(con, query, params, stem.with_suffix(".csv"), "csv")
+    _write(con, rows, stem.with_suffix(".parquet"), "parquet")
+    _write(con, rows, stem.with_suffix(".csv"), "csv")
 
 
-def _write(con, query: str, params: list, out: Path, file_format: str) -> None:
-    """COPY to a temporary name beside `out`, then rename: the file appears whole or not at all."""
+def _write(con, rows: exp.Query, out: Path, file_format: str) -> int:
+    """COPY to a temporary name beside `out`, then rename: the file appears whole or not at all.
+
+    Returns the number of rows written.
+    """
     partial = out.with_name(f".{out.name}.partial")
     if file_format == "csv":
-        query = _neutralised(con, query, params)
-        options = "format csv, header true"
-    elif file_format == "parquet":
-        options = "format parquet"
-    else:
+        rows = _neutralised(con, rows)
+    elif file_format != "parquet":
         raise ValueError(f"unknown format {file_format!r}: csv or parquet")
-    target = exp.Literal.string(str(partial)).sql("duckdb")
-    con.execute(f"copy ({query}) to {target} ({options})", params)
+    copy = sqlfiles.load(f"exports/copy_{file_format}.sql")
+    [(written,)] = con.execute(copy.sql(rows=rows, file=str(partial))).fetchall()
     with open(partial, "rb") as handle:
         os.fsync(handle.fileno())
-    _maybe_fault("export_partial")
+    maybe_fault("export_partial")
     os.replace(partial, out)
     _fsync_folder(out.parent)
-    _maybe_fault("export_file")
+    maybe_fault("export_file")
+    return written
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -187,29 +132,17 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def _maybe_fault(point: str) -> None:
-    """Test hook, as the window's (ORGJOURNEY_FAULT): `kill:export_partial` stops the process
-    when a file is written under its temporary name, `kill:export_file` when one is in place."""
-    action, _, where = os.environ.get(FAULT_ENV, "").partition(":")
-    if where != point:
-        return
-    if action == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    if action == "raise":
-        raise RuntimeError(f"injected fault at {point}")
-
-
-def _neutralised(con, query: str, params: list) -> str:
+def _neutralised(con, rows: exp.Query) -> exp.Select:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe.
 
     `=`, `@`, tab and carriage return always; `+` and `-` unless the whole cell is a number
     or a phone (digits, spaces, dots, dashes, parentheses), so `+1 415 555 0123` stays
     dialable while `-2+3+cmd|' /C calc'!A0` is defused.
     """
-    described = con.execute(f"describe ({query})", params).fetchall()
+    described = con.sql(rows.sql(dialect="duckdb"))  # a relation: typed, not yet run
     pattern = exp.Literal.string(r"^([=@\t\r]|[+-].*[^0-9 ().-])")
     columns = []
-    for name, column_type, *_ in described:
+    for name, column_type in zip(described.columns, map(str, described.types), strict=True):
         column = exp.column(exp.to_identifier(name, quoted=True))
         if column_type == "VARCHAR":
             guarded = exp.Case(
@@ -224,7 +157,7 @@ def _neutralised(con, query: str, params: list) -> str:
             columns.append(guarded.as_(exp.to_identifier(name, quoted=True)))
         else:
             columns.append(column)
-    return f"select {', '.join(c.sql('duckdb') for c in columns)} from ({query}) as rows"
+    return exp.select(*columns).from_(rows.subquery("rows"))
 
 
 def _path_part(value: str) -> str:

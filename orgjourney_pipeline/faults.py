@@ -1,7 +1,8 @@
 """The tests' fault hook: `ORGJOURNEY_FAULT=raise:<point>` or `kill:<point>`.
 
-Code that must stay safe when interrupted names its points (a window's SQL steps, an export
-file's write); at the named point the process raises `InjectedFault` or kills itself with
+Code that must stay safe when interrupted names its points (a window's SQL steps; an export
+file written under its temporary name, `export_partial`, and in place, `export_file`); at
+the named point the process raises `InjectedFault` or kills itself with
 SIGKILL, so the tests can prove that an interrupted run leaves nothing half-written.
 """
 
@@ -25,4 +26,4 @@ def maybe_fault(point: str) -> None:
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     if action == "raise":
-        raise InjectedFault(f"injected fault after step {point}")
+        raise InjectedFault(f"injected fault at {point}")

@@ -1,4 +1,8 @@
-"""What happened, per journey: run summaries, the analysts' views and an HTML report."""
+"""What happened, per journey: run summaries, the analysts' views and an HTML report.
+
+The statements are the files of `sql/reports/`; a report of one journey narrows them with a
+sqlglot condition (`contract.narrowed`).
+"""
 
 from __future__ import annotations
 
@@ -11,46 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-RUN_SUMMARY_SQL = """
-with in_range as (select ? as low, ? as high),
-entered as (
-    select journey_id, count(*) as n from enrollments, in_range
-    where entered_at > low and entered_at <= high group by journey_id
-),
-sent as (
-    select journey_id, count(*) as n from sends, in_range
-    where run_at > low and run_at <= high group by journey_id
-),
-suppressed as (
-    select journey_id, count(*) as n from suppressions, in_range
-    where run_at > low and run_at <= high group by journey_id
-),
-ended as (
-    select journey_id,
-        count(*) filter (where status = 'completed') as completed,
-        count(*) filter (where status = 'exited') as exited
-    from ended_enrollments, in_range
-    where ended_at > low and ended_at <= high group by journey_id
-),
-journey_ids as (
-    select journey_id from entered union select journey_id from sent
-    union select journey_id from suppressed union select journey_id from ended
-    union select journey_id from journey_runs, in_range where window_end > low and window_end <= high
-)
-select
-    journey_ids.journey_id,
-    coalesce(entered.n, 0) as entered,
-    coalesce(sent.n, 0) as sent,
-    coalesce(suppressed.n, 0) as suppressed,
-    coalesce(ended.completed, 0) as completed,
-    coalesce(ended.exited, 0) as exited
-from journey_ids
-left join entered using (journey_id)
-left join sent using (journey_id)
-left join suppressed using (journey_id)
-left join ended using (journey_id)
-order by journey_ids.journey_id
-"""
+from orgjourney_pipeline import contract, sqlfiles
 
 
 @dataclass(frozen=True)
@@ -69,8 +34,8 @@ def run_summary(
     con: duckdb.DuckDBPyConnection, after: datetime, through: datetime
 ) -> list[JourneyActivity]:
     """Per journey: entries, messages, suppressions and endings in windows ending in (after, through]."""
-    rows = con.execute(RUN_SUMMARY_SQL, [after, through]).fetchall()
-    return [JourneyActivity(*row) for row in rows]
+    statement = sqlfiles.load("reports/run_summary.sql").sql(after=after, through=through)
+    return [JourneyActivity(*row) for row in con.execute(statement).fetchall()]
 
 
 # -- the analysts' views: journey_summary and journey_funnel ----------------------------------
@@ -127,27 +92,17 @@ class JourneyReport:
 
 def journey_report(con: duckdb.DuckDBPyConnection, journey_id: str | None = None) -> JourneyReport:
     """Read `journey_summary`, `journey_funnel` and daily conversions (all journeys, or one)."""
-    only = "where journey_id = ?" if journey_id is not None else ""
-    params = [journey_id] if journey_id is not None else []
-    summary = con.execute(
-        "select journey_id, entered, active, completed, exited, converted, conversion_rate"
-        f" from journey_summary {only} order by journey_id",
-        params,
-    ).fetchall()
-    funnel = con.execute(
-        "select journey_id, journey_version, position, step_id, reached, sent, suppressed,"
-        f" converted from journey_funnel {only} order by journey_id, journey_version, position",
-        params,
-    ).fetchall()
-    daily = con.execute(
-        "select journey_id, cast(converted_at as date) as day, count(*) from conversions"
-        f" {only} group by all order by journey_id, day",
-        params,
-    ).fetchall()
+
+    def rows(name: str) -> list[tuple]:
+        statement = contract.narrowed(
+            sqlfiles.load(f"reports/{name}.sql").bind(), journey_id=journey_id
+        )
+        return con.execute(statement.sql(dialect="duckdb")).fetchall()
+
     return JourneyReport(
-        [JourneySummary(*row) for row in summary],
-        [FunnelStep(*row) for row in funnel],
-        [DailyConversions(*row) for row in daily],
+        [JourneySummary(*row) for row in rows("journey_summary")],
+        [FunnelStep(*row) for row in rows("journey_funnel")],
+        [DailyConversions(*row) for row in rows("daily_conversions")],
     )
 
 

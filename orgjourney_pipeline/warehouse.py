@@ -2,7 +2,10 @@
 
 Every connection is set to UTC (instants are stored as naive UTC timestamps), and DuckDB's
 threads and memory limit follow the machine. Schema files are applied in name order and
-recorded in `schema_migrations`, so a warehouse made by an older version upgrades itself.
+recorded in `schema_migrations` with their checksum, so a warehouse made by an older version
+upgrades itself, and one whose applied schema file has since been edited is refused. The
+analysts' views (`sql/views/`) are recreated on every upgrade, so a changed view reaches old
+warehouses too.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import psutil
 
+from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.settings import sql_dir
 
 
@@ -26,17 +30,24 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse's write lock for longer than we wait."""
 
 
+class MigrationChanged(RuntimeError):
+    """A schema file applied to the warehouse was edited since (its checksum differs)."""
+
+
 def connect(
     path: str | Path,
     *,
     read_only: bool = False,
     wait_seconds: float | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) and upgrade the warehouse at `path`.
 
     DuckDB allows one writing process per file: a second one waits up to `wait_seconds`
-    (default `ORGJOURNEY_LOCK_WAIT`, else 60 s) and then raises `WarehouseBusy`. A new
-    warehouse appears whole or not at all (see `_create`).
+    (default `ORGJOURNEY_LOCK_WAIT`, else 60 s), calling `on_wait` once when it starts to
+    wait, and then raises `WarehouseBusy`. A new warehouse appears whole or not at all (see
+    `_create`). A warehouse whose applied schema file was edited raises `MigrationChanged`,
+    read-only or not, before anything is changed.
     """
     path = Path(path)
     if str(path) != ":memory:":
@@ -52,6 +63,9 @@ def connect(
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"{path}: the warehouse is in use by another orgjourney process "
@@ -62,8 +76,14 @@ def connect(
     # DuckDB's own progress bar would write over the CLI's bars and into the logs of
     # scheduled runs (it is a session setting, not one `connect` accepts).
     con.execute("set enable_progress_bar = false")
-    if not read_only:
-        upgrade(con)
+    try:
+        if read_only:
+            verify_migrations(con)
+        else:
+            upgrade(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -142,9 +162,7 @@ def exclusive(
     both plan and process the same window. The second waits up to `wait_seconds` (as
     `connect`), then raises `WarehouseBusy`. An in-memory database needs no guard.
     """
-    (path,) = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()
+    path = _database_path(con)
     if path is None:
         yield
         return
@@ -184,26 +202,78 @@ def schema_files() -> list[Path]:
     return sorted((sql_dir() / "schema").glob("*.sql"))
 
 
+def view_files() -> list[Path]:
+    """The view files in the order they are created (a view after those it reads)."""
+    return sorted((sql_dir() / "views").glob("*.sql"))
+
+
 def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the schema files not yet recorded in `schema_migrations`; return their names."""
-    con.execute(
-        "create table if not exists schema_migrations ("
-        " name varchar primary key, checksum varchar not null, applied_at timestamp not null)"
-    )
-    applied = {name for (name,) in con.execute("select name from schema_migrations").fetchall()}
-    newly_applied = []
-    for path in schema_files():
-        if path.name in applied:
-            continue
-        text = path.read_text()
+    """Apply the schema files not yet recorded in `schema_migrations`, then recreate the views.
+
+    Returns the names of the schema files applied. Refuses (`MigrationChanged`) a warehouse
+    whose applied schema file was edited since, before applying anything. The in-process
+    writer lock keeps two threads from recreating the same views at once.
+    """
+    with exclusive(con):
+        con.execute(
+            "create table if not exists schema_migrations ("
+            " name varchar primary key, checksum varchar not null, applied_at timestamp not null)"
+        )
+        applied = verify_migrations(con)
+        newly_applied = []
+        for path in schema_files():
+            if path.name in applied:
+                continue
+            text = path.read_text()
+            with transaction(con):
+                con.execute(text)
+                con.execute(
+                    "insert into schema_migrations values (?, ?, ?)",
+                    [path.name, _checksum(text), utc_now()],
+                )
+            newly_applied.append(path.name)
         with transaction(con):
-            con.execute(text)
-            con.execute(
-                "insert into schema_migrations values (?, ?, ?)",
-                [path.name, hashlib.sha256(text.encode()).hexdigest(), utc_now()],
-            )
-        newly_applied.append(path.name)
+            for path in view_files():
+                con.execute(sqlfiles.load(path).sql())
     return newly_applied
+
+
+def verify_migrations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The names of the applied schema files, each checked against its recorded checksum.
+
+    Raises `MigrationChanged`, naming the file and what to do, when one was edited since it
+    was applied (a file applied once is never applied again, so its edit would never reach
+    this warehouse, nor would a fresh warehouse match this one).
+    """
+    [(has_ledger,)] = con.execute(
+        "select count(*) > 0 from duckdb_tables()"
+        " where database_name = current_database() and table_name = 'schema_migrations'"
+    ).fetchall()
+    if not has_ledger:
+        return set()
+    recorded = dict(con.execute("select name, checksum from schema_migrations").fetchall())
+    for path in schema_files():
+        if path.name in recorded and _checksum(path.read_text()) != recorded[path.name]:
+            raise MigrationChanged(
+                f"{_database_path(con)}: the schema file {path} was edited after it was applied"
+                " to this warehouse (its checksum differs from the one in schema_migrations);"
+                " nothing was changed. An applied schema file must stay as it was: restore it"
+                f" (e.g. `git checkout -- sql/schema/{path.name}`) and put the change in a new"
+                " schema file, or in sql/views/ for a view"
+            )
+    return set(recorded)
+
+
+def _checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file of the connection's database (None in memory)."""
+    [(path,)] = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    return path
 
 
 @contextlib.contextmanager

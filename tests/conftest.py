@@ -1,9 +1,16 @@
-"""Shared fixtures: a fresh warehouse per test, and a CLI runner bound to temporary paths."""
+"""Shared fixtures: a fresh warehouse per test, and a CLI runner bound to temporary paths.
+
+A test run writes nothing into the working tree: every test works under `tmp_path`, and
+Hypothesis keeps its example database and caches in a temporary folder (by default it would
+make `.hypothesis/` in the current directory).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -11,6 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from orgjourney_pipeline import warehouse
+
+# Removed when the process ends; set before any test asks Hypothesis for its storage.
+_HYPOTHESIS_STORAGE = tempfile.TemporaryDirectory(prefix="orgjourney-hypothesis-")
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_STORAGE.name)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from orgjourney_pipeline import checks, warehouse
+from orgjourney_pipeline.settings import sql_dir
 
 DAY = "2026-01-05"
 NOW = datetime(2026, 1, 6)
@@ -159,6 +160,12 @@ def test_a_clean_run_passes_every_check(ran):
     assert (
         found["sends_unique_send_id"].checked_rows == ran.rows("select count(*) from sends")[0][0]
     )
+
+
+def test_each_check_has_its_query_file_and_each_query_file_a_check():
+    files = {path.stem for path in (sql_dir() / "checks").glob("*.sql")}
+    assert files == {check.name for check in checks.CHECKS}
+    assert len(checks.CHECKS) == len(files)
 
 
 def test_the_checks_agree_with_the_suppressions_the_engine_made(ran):

@@ -8,6 +8,7 @@ processed twice and no file is loaded twice.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -36,6 +37,7 @@ from orgjourney_pipeline.timeutil import parse_instant
 
 TWO_WINDOWS = "2026-01-05T11:00Z"
 BUSY = "the warehouse is in use by another orgjourney process"
+WAITING = "in use by another orgjourney process"
 
 
 @pytest.fixture(scope="module")
@@ -146,18 +148,34 @@ def test_a_second_writer_that_cannot_wait_stops_with_a_clear_message(shared, tmp
 
 
 def test_a_second_writer_waits_for_the_lock_and_then_runs(shared, tmp_path):
+    """The run says it waits, starts its windows only once the lock is released, and says
+    how long it waited."""
     paths = case_paths(tmp_path, shared)
     shutil.copyfile(shared["ingested"], paths["warehouse"])
     holder = duckdb.connect(str(paths["warehouse"]))
-    started = time.perf_counter()
-    waiting = start(paths, "run", "--from", FIRST, "--through", TWO_WINDOWS, lock_wait=30)
-    time.sleep(1.5)
-    assert waiting.poll() is None  # still waiting
-    holder.close()
+    try:
+        waiting = start(paths, "run", "--from", FIRST, "--through", TWO_WINDOWS, lock_wait=30)
+        said = wait_for_line(waiting, f"waiting for {paths['warehouse']}: {WAITING}")
+        released_at = warehouse.utc_now()
+    finally:
+        holder.close()
     code, output = finish(waiting)
-    assert code == 0, output
-    assert time.perf_counter() - started >= 1.5
+    assert code == 0, said + output
+    assert re.search(r"the warehouse is free: waited \d+\.\d\d s", output), output
+    with duckdb.connect(str(paths["warehouse"]), read_only=True) as con:
+        [(first_started_at,)] = con.execute("select min(started_at) from runs").fetchall()
+    assert first_started_at > released_at
     assert_each_window_once(paths["warehouse"], 2)
+
+
+def wait_for_line(process: subprocess.Popen, prefix: str) -> str:
+    """Read the process's standard error up to a line starting with `prefix` (what it said)."""
+    said = ""
+    for line in process.stderr:
+        said += line
+        if line.startswith(prefix):
+            return said
+    raise AssertionError(f"the process ended without saying {prefix!r}:\n{said}")
 
 
 # -- threads of one process -----------------------------------------------------------------

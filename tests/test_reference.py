@@ -22,6 +22,8 @@ from reference import profiles, run_reference
 from reference.model import TABLES, Activity, Snapshot
 from reference.world import Driver, World, run_engine, worlds
 
+from orgjourney_pipeline import checks, warehouse
+
 assert profiles  # registers the Hypothesis profiles
 
 # Set to a file path to log one line per example (to follow a long run).
@@ -53,6 +55,14 @@ def assert_same_tables(
     assert not problems, "\n".join(problems)
 
 
+def assert_output_checks_pass(folder: Path) -> None:
+    """Every output check passes on the engine's warehouse in `folder`: the checks restate
+    the engine's rules (who was unsubscribed, a member, ...), so they must agree with it."""
+    with warehouse.connect(folder / "warehouse.duckdb", read_only=True) as con:
+        results = checks.run_checks(con, (checks.OUTPUTS,))
+    assert {r.name: r.examples for r in results if not r.passed} == {}
+
+
 # -- the differential tests -------------------------------------------------------------------
 
 
@@ -65,6 +75,7 @@ def test_engine_matches_reference(world: World):
         progress("one", world)
         expected = run_reference(world.inputs, world.invocations())
         assert_same_tables(engine, expected)
+        assert_output_checks_pass(Path(folder))
 
         # A second run over processed windows, and a dry run of later ones, change nothing.
         driver = Driver(Path(folder))
@@ -102,15 +113,13 @@ def _regression_journey(version: int, audience: str, activity: str) -> str:
     )
 
 
-def test_regression_an_enrollment_keeps_the_unsubscribe_audience_of_its_version():
-    """Long profile, both differential tests (shrinking timed out in each): an enrollment on
-    version 2 (audience `product`) had its later SMS suppressed for `newsletter`, the audience
-    of version 3 published in a later invocation. The engine read the audience of the
-    journey's current version; SPEC keeps active enrollments on the version they entered.
-    This is the failing example cut down by hand."""
+def _version_bumped_audience_world() -> World:
+    """o0 enters version 2 (audience `product`) of j0 at 07:00 and gets an SMS every 150
+    minutes; version 3 (audience `newsletter`, from which its contact c2 is unsubscribed) is
+    published in the second invocation, while the enrollment is still on version 2."""
     at = datetime(2026, 1, 2, 6)
     contact = {"contact_id": "c2", "phone": "+15550002", "sms_opt_in": True}
-    world = World(
+    return World(
         start=datetime(2026, 1, 5, 6),
         snapshots=[
             Snapshot("organizations", at, ({"org_id": "o0", "name": "Org O0"},)),
@@ -130,6 +139,15 @@ def test_regression_an_enrollment_keeps_the_unsubscribe_audience_of_its_version(
         ],
         throughs=[datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 21)],
     )
+
+
+def test_regression_an_enrollment_keeps_the_unsubscribe_audience_of_its_version():
+    """Long profile, both differential tests (shrinking timed out in each): an enrollment on
+    version 2 (audience `product`) had its later SMS suppressed for `newsletter`, the audience
+    of version 3 published in a later invocation. The engine read the audience of the
+    journey's current version; SPEC keeps active enrollments on the version they entered.
+    This is the failing example cut down by hand."""
+    world = _version_bumped_audience_world()
     with tempfile.TemporaryDirectory() as folder:
         engine = run_engine(world, Path(folder))
     expected = run_reference(world.inputs, world.invocations())
@@ -139,3 +157,21 @@ def test_regression_an_enrollment_keeps_the_unsubscribe_audience_of_its_version(
         (hour, 2) for hour in (7, 10, 13, 16, 19)
     ]
     assert engine["suppressions"] == []
+
+
+def test_regression_the_checks_judge_a_send_by_the_unsubscribe_audience_of_its_version():
+    """`sends_not_unsubscribed` judged each send by the audience of the version that ran in
+    its window, so the version-2 SMS sent while version 3 (`newsletter`, from which c2 is
+    unsubscribed) ran failed it; judged by its own version's audience (`product`), every
+    send the engine made is right."""
+    world = _version_bumped_audience_world()
+    with tempfile.TemporaryDirectory() as folder:
+        run_engine(world, Path(folder))
+        with warehouse.connect(Path(folder) / "warehouse.duckdb", read_only=True) as con:
+            sends = con.execute(
+                "select hour(sends.run_at), sends.journey_version, journey_runs.version"
+                " from sends inner join journey_runs on journey_runs.window_end = sends.run_at"
+                " and journey_runs.journey_id = sends.journey_id order by 1"
+            ).fetchall()
+        assert_output_checks_pass(Path(folder))
+    assert sends == [(7, 2, 2)] + [(hour, 2, 3) for hour in (10, 13, 16, 19)]

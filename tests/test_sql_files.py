@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import duckdb
@@ -84,7 +85,8 @@ def test_an_older_warehouse_upgrades_itself(tmp_path):
         "create table schema_migrations (name varchar primary key, checksum varchar not null,"
         " applied_at timestamp not null)"
     )
-    old.execute("insert into schema_migrations values (?, 'x', now())", [first.name])
+    checksum = hashlib.sha256(first.read_bytes()).hexdigest()
+    old.execute("insert into schema_migrations values (?, ?, now())", [first.name, checksum])
     old.close()
     con = warehouse.connect(path)
     applied = [

@@ -1,0 +1,99 @@
+"""The Python API for notebooks (SPEC section 5): the contract's tables as Polars DataFrames.
+
+    import orgjourney_pipeline
+
+    warehouse = orgjourney_pipeline.open("data/warehouse.duckdb")
+    sends = warehouse.table("sends", journey="renewal-reminder", since="2026-01-05")
+
+Each `table` call opens the warehouse read-only for as long as it reads, so a notebook left
+open never holds the file that the hourly run writes. Instants are naive UTC, as stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+from sqlglot import exp
+
+from orgjourney_pipeline import contract, sqlfiles, warehouse
+from orgjourney_pipeline.timeutil import parse_instant
+
+
+class TableError(ValueError):
+    """A table, journey or time bound that the warehouse cannot answer for."""
+
+
+class ReadOnlyWarehouse:
+    """A warehouse file, read-only: its contract tables and views (`TABLES`) by name."""
+
+    TABLES = tuple(contract.TIME_COLUMNS)
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no warehouse at {self.path}: ingest and run first")
+        # Open once now, so that a file that is no warehouse (or whose schema files were
+        # edited since) fails here rather than at the first read.
+        warehouse.connect(self.path, read_only=True).close()
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyWarehouse({str(self.path)!r})"
+
+    def table(
+        self, name: str, journey: str | None = None, since: str | datetime | None = None
+    ) -> pl.DataFrame:
+        """The rows of a contract table or view: one journey's, those at or after `since`.
+
+        `since` (ISO-8601 text, no offset meaning UTC, or a datetime) bounds the table's time
+        column (`contract.TIME_COLUMNS`) inclusively. Raises `TableError` for an unknown
+        table or journey, a journey on a table without `journey_id`, or a `since` on a table
+        without a time column.
+        """
+        if name not in contract.TIME_COLUMNS:
+            raise TableError(
+                f"no table {name!r} in the warehouse: choose one of {', '.join(self.TABLES)}"
+            )
+        bound = None if since is None else _instant(since)
+        time_column = contract.TIME_COLUMNS[name]
+        if bound is not None and time_column is None:
+            with_time = [table for table, column in contract.TIME_COLUMNS.items() if column]
+            raise TableError(
+                f"{name} has no time column to bound with since: it applies to "
+                f"{', '.join(with_time)}"
+            )
+        with warehouse.connect(self.path, read_only=True) as con:
+            if journey is not None:
+                _check_journey(con, name, journey)
+            rows = contract.narrowed(
+                exp.select("*").from_(exp.to_table(name)),
+                journey_id=journey,
+                since=bound,
+                time_column=time_column,
+            )
+            # Arrow's buffers become the DataFrame's: no copy of the rows.
+            return pl.from_arrow(con.sql(rows.sql(dialect="duckdb")).to_arrow_table())
+
+
+def _check_journey(con, name: str, journey: str) -> None:
+    if "journey_id" not in warehouse.table_columns(con, name):
+        raise TableError(f"{name} has no journey_id column: leave journey out")
+    known = sqlfiles.load("api/journey_known.sql").sql(journey_id=journey)
+    [(is_known,)] = con.execute(known).fetchall()
+    if not is_known:
+        raise TableError(f"no journey {journey!r} in the warehouse")
+
+
+def _instant(since: str | datetime) -> datetime:
+    """A naive UTC instant, as the warehouse stores them."""
+    if isinstance(since, datetime):
+        if since.tzinfo is None:
+            return since
+        return since.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return parse_instant(since)
+    except (TypeError, ValueError) as error:
+        raise TableError(
+            f"since {since!r} is not an ISO-8601 timestamp (e.g. 2026-01-05T09:00Z)"
+        ) from error

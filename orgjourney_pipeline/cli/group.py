@@ -1,0 +1,112 @@
+"""The command group, its global options, and what every command shares.
+
+The commands live in the modules beside this one, by theme; each reads its options, calls the
+library, and prints what happened on `console` (or `errors`, standard error).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from orgjourney_pipeline import catalog, warehouse
+from orgjourney_pipeline.settings import Settings
+from orgjourney_pipeline.timeutil import parse_instant
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+class Instant(click.ParamType):
+    """An ISO-8601 instant on the command line (no offset means UTC)."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_instant(value)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO-8601 timestamp (e.g. 2026-01-05T09:00Z)", param, ctx
+            )
+
+
+INSTANT = Instant()
+
+# Errors the user can act on: their message is the whole story.
+USER_ERRORS = (
+    warehouse.WarehouseBusy,
+    warehouse.MigrationChanged,
+    catalog.PublishedVersionChanged,
+)
+
+
+class _Group(click.Group):
+    """Errors the user can act on become one clear `Error:` line and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--warehouse", type=click.Path(path_type=Path), help="DuckDB file [ORGJOURNEY_WAREHOUSE]."
+)
+@click.option(
+    "--journeys", type=click.Path(path_type=Path), help="Journey YAML folder [ORGJOURNEY_JOURNEYS]."
+)
+@click.option(
+    "--inbox", type=click.Path(path_type=Path), help="Input files folder [ORGJOURNEY_INBOX]."
+)
+@click.option(
+    "--exports", type=click.Path(path_type=Path), help="Exports folder [ORGJOURNEY_EXPORTS]."
+)
+@click.pass_context
+def cli(ctx: click.Context, warehouse, journeys, inbox, exports) -> None:
+    """orgjourney: organization journeys, evaluated in the warehouse."""
+    ctx.obj = Settings.resolve(warehouse=warehouse, journeys=journeys, inbox=inbox, exports=exports)
+
+
+@contextlib.contextmanager
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
+    """A warehouse connection for one command, closed when it ends.
+
+    When another process holds the warehouse, say so on standard error while waiting, and how
+    long the wait was once it is over.
+    """
+    started = time.monotonic()
+    waited = False
+
+    def note_wait() -> None:
+        nonlocal waited
+        waited = True
+        errors.print(
+            f"waiting for {settings.warehouse}: in use by another orgjourney process "
+            f"(up to {warehouse.lock_wait():g} s)",
+            soft_wrap=True,
+            markup=False,
+        )
+
+    con = warehouse.connect(settings.warehouse, read_only=read_only, on_wait=note_wait)
+    if waited:
+        errors.print(f"the warehouse is free: waited {time.monotonic() - started:.2f} s")
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def main() -> None:
+    """Console script entry point."""
+    cli()

@@ -1,0 +1,159 @@
+"""Loading and running: `ingest` and `run`, and the reports they print."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from orgjourney_pipeline import pipeline, reports
+from orgjourney_pipeline.cli.group import INSTANT, cli, console, errors, open_warehouse
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+from orgjourney_pipeline.settings import Settings
+from orgjourney_pipeline.timeutil import format_instant
+from orgjourney_pipeline.windows.plan import plan_windows
+from orgjourney_pipeline.windows.run import RunReport
+
+INGEST_FILES_SHOWN = 12
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--as-of", type=INSTANT, help="snapshot_at for snapshot files without that column.")
+@click.pass_obj
+def ingest(settings: Settings, paths: tuple[Path, ...], as_of: datetime | None) -> None:
+    """Load input files or folders (default: the inbox) into the warehouse."""
+    from orgjourney_pipeline.ingest import ingest_paths
+
+    targets = list(paths) or [settings.inbox]
+    missing = [str(path) for path in targets if not path.exists()]
+    if missing:
+        raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
+    with open_warehouse(settings) as con:
+        report = ingest_paths(con, targets, as_of=as_of)
+    print_ingest_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--through", required=True, type=INSTANT, help="Process windows ending at or before this."
+)
+@click.option(
+    "--from", "start", type=INSTANT, help="First window start on a warehouse with none processed."
+)
+@click.option("--dry-run", is_flag=True, help="Compute and report, then roll back.")
+@click.pass_obj
+def run(settings: Settings, through: datetime, start: datetime | None, dry_run: bool) -> None:
+    """Process every unprocessed hourly window ending at or before --through."""
+    with open_warehouse(settings) as con:
+        report = run_with_progress(con, settings, through, start, dry_run=dry_run)
+        print_run_report(con, report)
+
+
+def print_ingest_report(report) -> None:
+    """One line per file (per kind and status when there are many): loaded, known, rejected."""
+    table = Table("file", "kind", "status", "loaded", "duplicate", "rejected", title="ingest")
+    if len(report.files) <= INGEST_FILES_SHOWN:
+        rows = [
+            (
+                Path(r.file).name,
+                r.kind or "?",
+                r.status,
+                r.rows_loaded,
+                r.rows_duplicate,
+                r.rows_rejected,
+            )
+            for r in report.files
+        ]
+    else:
+        groups: dict[tuple[str, str], list[int]] = {}
+        for r in report.files:
+            totals = groups.setdefault((r.kind or "?", r.status), [0, 0, 0, 0])
+            for index, value in enumerate((1, r.rows_loaded, r.rows_duplicate, r.rows_rejected)):
+                totals[index] += value
+        rows = [
+            (f"{files} file(s)", kind, status, loaded, duplicate, rejected)
+            for (kind, status), (files, loaded, duplicate, rejected) in groups.items()
+        ]
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    console.print(table)
+    for result in report.files:
+        if result.status == "rejected":
+            errors.print(f"error: {result.message}")
+
+
+def run_with_progress(
+    con, settings: Settings, through: datetime, start: datetime | None, *, dry_run: bool = False
+) -> RunReport:
+    """Run and export windows, with a progress bar when there are several."""
+    planned = len(plan_windows(DuckDBEngine(con), through, start).windows)
+    with Progress(
+        TextColumn("windows"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=planned <= 1,
+    ) as progress:
+        task = progress.add_task("windows", total=planned)
+        return pipeline.run_and_export(
+            con,
+            settings,
+            through,
+            start,
+            dry_run=dry_run,
+            on_window=lambda _result: progress.advance(task),
+        )
+
+
+def print_run_report(con, report: RunReport) -> None:
+    """Notes, the windows processed, and a summary per journey."""
+    for note in report.notes:
+        console.print(f"note: {note}")
+    if not report.windows:
+        return
+    first, last = report.windows[0].window, report.windows[-1].window
+    verb = "computed (dry run, rolled back)" if report.dry_run else "processed"
+    seconds = sum(result.seconds for result in report.windows)
+    console.print(
+        f"{verb} {len(report.windows)} window(s) {format_instant(first.start)} .. "
+        f"{format_instant(last.end)} in {seconds:.2f} s"
+    )
+    if report.dry_run:
+        console.print(_dry_run_table(report))
+        return
+    table = Table(
+        "journey", "entered", "sent", "suppressed", "completed", "exited", title="journeys"
+    )
+    for row in reports.run_summary(con, first.start, last.end):
+        table.add_row(
+            row.journey_id,
+            str(row.entered),
+            str(row.sent),
+            str(row.suppressed),
+            str(row.completed),
+            str(row.exited),
+        )
+    console.print(table)
+
+
+def _dry_run_table(report: RunReport) -> Table:
+    """What a dry run computed per journey (nothing was written to read a summary from)."""
+    table = Table("journey", "entered", "sent", "suppressed", title="journeys (dry run)")
+    totals: dict[str, list[int]] = {}
+    for result in report.windows:
+        for journey_id, counts in result.journeys.items():
+            row = totals.setdefault(journey_id, [0, 0, 0])
+            for index, value in enumerate(counts):
+                row[index] += value
+    for journey_id, (entered, sent, suppressed) in sorted(totals.items()):
+        table.add_row(journey_id, str(entered), str(sent), str(suppressed))
+    return table

@@ -1,0 +1,153 @@
+"""Reading: `report`, `preview` and `export` — what the warehouse holds, shown or written."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from orgjourney_pipeline import exports, reports, warehouse
+from orgjourney_pipeline.cli.group import INSTANT, cli, console, open_warehouse
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+from orgjourney_pipeline.settings import Settings
+from orgjourney_pipeline.timeutil import format_instant
+
+
+@cli.command()
+@click.option("--journey", "journey_id", help="Only this journey.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path),
+    help="Also write a self-contained HTML page (funnel and conversion charts) here.",
+)
+@click.pass_obj
+def report(settings: Settings, journey_id: str | None, html_path: Path | None) -> None:
+    """Print journey_summary and journey_funnel; with --html, write them as a page with charts."""
+    if not settings.warehouse.exists():
+        raise click.ClickException(
+            f"no warehouse at {settings.warehouse}: ingest and run some windows first"
+        )
+    with open_warehouse(settings) as con:
+        result = reports.journey_report(con, journey_id)
+    if journey_id is not None and not result.summary:
+        raise click.ClickException(f"no journey '{journey_id}' in {settings.warehouse}")
+    print_journey_report(result)
+    if html_path is not None:
+        reports.write_html(result, html_path)
+        console.print(f"report written to {html_path}")
+
+
+@cli.command()
+@click.argument("journey_id")
+@click.option("--at", type=INSTANT, help="The instant to preview (default: now).")
+@click.pass_obj
+def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
+    """Who would enter JOURNEY_ID now, and who would receive its first send; writes nothing."""
+    from orgjourney_pipeline import preview as preview_module
+
+    at = at or warehouse.utc_now()
+    try:
+        with open_warehouse(settings) as con:
+            result = preview_module.preview(DuckDBEngine(con), settings.journeys, journey_id, at)
+    except preview_module.UnknownJourney as error:
+        raise click.ClickException(str(error)) from error
+    console.print(
+        f"journey {journey_id} as of {format_instant(at)}: "
+        f"{len(result.entering)} organization(s) would enter"
+    )
+    table = Table("org_id", "name", title="would enter")
+    for org_id, name in result.entering:
+        table.add_row(org_id, name or "")
+    console.print(table)
+    if result.first_send_step is None:
+        console.print("the journey has no send step")
+        return
+    if not result.first_send_due:
+        console.print(
+            f"first send '{result.first_send_step}' is not due at entry (it follows a wait)"
+        )
+    table = Table(
+        "org_id",
+        "contact_id",
+        "channel",
+        "address",
+        "suppressed",
+        title=f"first send: {result.first_send_step}",
+    )
+    for org_id, contact_id, channel, address, reason in result.recipients:
+        table.add_row(org_id, contact_id, channel, address or "", reason or "")
+    console.print(table)
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(exports.EXPORTABLE))
+@click.option("--journey", "journey_id", help="Only this journey.")
+@click.option("--since", type=INSTANT, help="Only rows at or after this instant.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
+@click.pass_obj
+def export(
+    settings: Settings,
+    what: str,
+    journey_id: str | None,
+    since: datetime | None,
+    file_format: str,
+    out: Path,
+) -> None:
+    """Write sends, conversions or enrollments to a CSV or Parquet file."""
+    with open_warehouse(settings) as con:
+        rows = exports.export_table(
+            con, what, out, journey_id=journey_id, since=since, file_format=file_format
+        )
+    console.print(f"{rows} {what} row(s) written to {out}")
+
+
+def print_journey_report(result: reports.JourneyReport) -> None:
+    """The summary view as one table, then each journey's funnel (per version) as a table."""
+    console.print(summary_table(result.summary))
+    for journey_id in result.journey_ids:
+        table = Table(title=f"funnel: {journey_id}")
+        table.add_column("version", justify="right")
+        table.add_column("#", justify="right")
+        table.add_column("step", overflow="fold")
+        for name in ("reached", "sent", "suppressed", "converted"):
+            table.add_column(name, justify="right", min_width=len(name), no_wrap=True)
+        for step in (s for s in result.funnel if s.journey_id == journey_id):
+            table.add_row(
+                str(step.journey_version),
+                str(step.position),
+                step.step_id or "",
+                str(step.reached),
+                str(step.sent),
+                str(step.suppressed),
+                str(step.converted),
+            )
+        console.print(table)
+
+
+def summary_table(rows: list[reports.JourneySummary]) -> Table:
+    """`journey_summary` as a rich table."""
+    table = Table(title="journey summary", pad_edge=False)
+    table.add_column("journey", overflow="fold")
+    for name in ("entered", "active", "completed", "exited", "converted", "rate"):
+        table.add_column(name, justify="right", min_width=len(name), no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row.journey_id,
+            str(row.entered),
+            str(row.active),
+            str(row.completed),
+            str(row.exited),
+            str(row.converted),
+            reports.format_rate(row.conversion_rate),
+        )
+    return table

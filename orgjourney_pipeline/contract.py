@@ -1,0 +1,61 @@
+"""The tables and views analysts read (SPEC section 4), and how readers narrow them.
+
+`TIME_COLUMNS` names each contract table's time column: the one that `export --since` and
+the Python API's `since` bound, inclusively (None: the table has none). `narrowed` adds the
+journey and since conditions to a statement as sqlglot expressions, values as literals.
+
+Example:
+    >>> from datetime import datetime
+    >>> from sqlglot import exp
+    >>> statement = exp.select("*").from_("sends")
+    >>> narrowed(statement, journey_id="welcome", since=datetime(2026, 1, 5),
+    ...          time_column="run_at").sql("duckdb")
+    "SELECT * FROM sends WHERE journey_id = 'welcome' AND run_at >= CAST('2026-01-05 00:00:00' AS TIMESTAMP)"
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlglot import exp
+
+from orgjourney_pipeline.sqlfiles import literal
+
+TIME_COLUMNS: dict[str, str | None] = {
+    "organizations": None,
+    "contacts": None,
+    "memberships": None,
+    "subscriptions": None,
+    "activities": "occurred_at",
+    "org_activity": None,
+    "journeys": None,
+    "enrollments": "entered_at",
+    "enrollment_steps": "reached_at",
+    "sends": "run_at",
+    "suppressions": "run_at",
+    "unsubscribes": "unsubscribed_at",
+    "org_updates": "run_at",
+    "conversions": "converted_at",
+    "runs": "window_end",
+    "rejected_rows": "rejected_at",
+    "journey_funnel": None,
+    "journey_summary": None,
+}
+
+
+def narrowed(
+    statement: exp.Select,
+    *,
+    journey_id: str | None = None,
+    since: datetime | None = None,
+    time_column: str | None = None,
+) -> exp.Select:
+    """`statement` (a new tree) keeping only one journey's rows and those at or after `since`."""
+    conditions = []
+    if journey_id is not None:
+        conditions.append(exp.column("journey_id").eq(literal(journey_id)))
+    if since is not None:
+        if time_column is None:
+            raise ValueError("a since bound needs the table's time column")
+        conditions.append(exp.column(time_column) >= literal(since))
+    return statement.where(*conditions) if conditions else statement.copy()

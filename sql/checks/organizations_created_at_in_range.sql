@@ -1,0 +1,4 @@
+-- The organizations' creation instants.
+-- grain: one row per organization of the current state
+-- params: none
+select org_id, created_at from organizations

@@ -1,0 +1,34 @@
+-- Per journey (all versions): enrollments by status, conversions and the conversion rate.
+-- grain: one row per journey
+-- params: none
+create or replace view journey_summary as
+with ids as (
+    select distinct journey_id from journeys
+),
+counts as (
+    select
+        journey_id,
+        count(*) as entered,
+        count(*) filter (where status = 'active') as active,
+        count(*) filter (where status = 'completed') as completed,
+        count(*) filter (where status = 'exited') as exited
+    from enrollments
+    group by journey_id
+),
+converted as (
+    select journey_id, count(*) as converted from conversions group by journey_id
+)
+select
+    ids.journey_id,
+    coalesce(counts.entered, 0) as entered,
+    coalesce(counts.active, 0) as active,
+    coalesce(counts.completed, 0) as completed,
+    coalesce(counts.exited, 0) as exited,
+    coalesce(converted.converted, 0) as converted,
+    case
+        when coalesce(counts.entered, 0) = 0 then null
+        else round(coalesce(converted.converted, 0) / counts.entered, 4)
+    end as conversion_rate
+from ids
+left join counts using (journey_id)
+left join converted using (journey_id)
