@@ -39,8 +39,25 @@ def fuse_branches(query: exp.Query) -> exp.Query:
     Example:
         >>> q = parse("select 'a' as j, x.k from x where x.t > 1 "
         ...           "union all select 'b' as j, x.k from x where x.t > 2")
-        >>> "unnest" in fuse_branches(q).sql("duckdb").lower()
-        True
+        >>> print(fuse_branches(q).sql("duckdb", pretty=True))
+        SELECT
+          CASE _branch WHEN 1 THEN 'a' WHEN 2 THEN 'b' END AS j,
+          "x__k" AS k
+        FROM (
+          SELECT
+            x.k AS "x__k",
+            UNNEST(LIST_FILTER(
+              [CASE WHEN x.t > 1 THEN 1 END, CASE WHEN x.t > 2 THEN 2 END],
+              LAMBDA _n : NOT _n IS NULL
+            )) AS _branch
+          FROM x
+          WHERE
+            (
+              x.t > 1
+            ) OR (
+              x.t > 2
+            )
+        ) AS _fused
     """
     branches = _union_branches(query)
     if branches is None or len(branches) < 2:
