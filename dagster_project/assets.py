@@ -35,7 +35,8 @@ from orgjourney_pipeline import catalog, ingest, pipeline, reports, warehouse
 from orgjourney_pipeline.pipeline import processed_span
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
 from orgjourney_pipeline.windows.plan import HOUR, floor_hour
-from orgjourney_pipeline.windows.run import RunReport, WindowResult
+from orgjourney_pipeline.windows.run import RunReport
+from orgjourney_pipeline.windows.window import WindowResult
 
 from .resources import OrgjourneyResource
 

@@ -52,7 +52,8 @@ from orgjourney_pipeline.journeys.filters import Clock, FilterScope, compile_fil
 from orgjourney_pipeline.journeys.fusion import fuse_branches, parse
 from orgjourney_pipeline.windows import steps as sqlsteps
 from orgjourney_pipeline.windows.plan import Window
-from orgjourney_pipeline.windows.run import WindowResult, run_windows
+from orgjourney_pipeline.windows.run import run_windows
+from orgjourney_pipeline.windows.window import WindowResult
 
 HOUR = timedelta(hours=1)
 

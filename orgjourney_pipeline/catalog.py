@@ -60,6 +60,26 @@ class JourneyCatalog:
         versions[(journey.id, journey.version)] = journey
         return JourneyCatalog([current], versions)
 
+    def without(self, journey_ids: set[str | None]) -> JourneyCatalog:
+        """This catalog with these journeys stopped: nothing of theirs enters, moves, exits or
+        converts (their versions are left out), their enrollments wait as they are."""
+        run_journeys = [
+            RunJourney(None, rj.journey_id, rj.version, STOPPED, rj.unsubscribe_audience)
+            if rj.journey_id in journey_ids
+            else rj
+            for rj in self.run_journeys
+        ]
+        versions = {key: j for key, j in self.versions.items() if key[0] not in journey_ids}
+        return JourneyCatalog(run_journeys, versions, list(self.problems))
+
+    def stopping(self, problems: list[journeys.Problem]) -> JourneyCatalog:
+        """This catalog with the journeys these problems name stopped, and the problems kept."""
+        if not problems:
+            return self
+        stopped = self.without({problem.journey_id for problem in problems})
+        stopped.problems.extend(problems)
+        return stopped
+
     def catalog_rows(self) -> pa.Table:
         """The current journeys as rows of `journey_catalog` (registered each window)."""
         rows = [

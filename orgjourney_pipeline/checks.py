@@ -143,9 +143,8 @@ def check_names(scope: str) -> list[str]:
 
 def check_journey_files(con: duckdb.DuckDBPyConnection | None, folder: Path) -> CheckResult:
     """Every journey file reads, names known fields, and keeps its published versions intact."""
-    from orgjourney_pipeline import catalog
+    from orgjourney_pipeline import validation
     from orgjourney_pipeline.engines.duckdb import DuckDBEngine
-    from orgjourney_pipeline.journeys import check_fields, load_journeys
 
     result = CheckResult(
         name="journey_files_valid",
@@ -156,26 +155,13 @@ def check_journey_files(con: duckdb.DuckDBPyConnection | None, folder: Path) -> 
     )
     if not folder.is_dir():
         return result
-    journeys, problems = load_journeys(folder)
-    org_fields = contact_fields = None
-    changed: list[str] = []
-    if con is not None:
-        engine = DuckDBEngine(con)
-        org_fields, contact_fields = catalog.field_types(engine)
-        try:
-            catalog.check_published_versions(journeys, catalog.stored_versions(engine))
-        except catalog.PublishedVersionChanged as error:
-            changed = str(error).splitlines()
-    for journey in journeys:
-        problems.extend(check_fields(journey, org_fields, contact_fields))
-    errors = sorted(
-        (p for p in problems if p.severity == ERROR), key=lambda p: (str(p.file), p.line)
-    )
-    bad_files = {str(p.file) for p in errors}
-    bad_files |= {str(j.source) for j in journeys if any(str(j.source) in c for c in changed)}
-    result.checked_rows = sum(1 for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
-    result.failing_rows = len(bad_files)
-    result.examples = changed + [str(p) for p in errors]
+    engine = DuckDBEngine(con) if con is not None else None
+    # The check reads the warehouse read-only: the SQL is compiled, not bound.
+    found = validation.validate(folder, engine, utc_now(), bind=False)
+    errors = sorted(found.errors, key=lambda p: (str(p.file), p.line))
+    result.checked_rows = found.files
+    result.failing_rows = len({str(p.file) for p in errors})
+    result.examples = [str(p) for p in errors]
     result.passed = not result.examples
     return result
 

@@ -15,7 +15,8 @@ import duckdb
 from orgjourney_pipeline import exports, sqlfiles, warehouse
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
-from orgjourney_pipeline.windows.run import RunReport, WindowResult, run_windows
+from orgjourney_pipeline.windows.run import RunReport, run_windows
+from orgjourney_pipeline.windows.window import WindowResult
 
 
 def run_and_export(

@@ -16,7 +16,7 @@ from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.windows import steps as window_steps
 from orgjourney_pipeline.windows.journeys import prepare_journeys
 from orgjourney_pipeline.windows.plan import HOUR, Window
-from orgjourney_pipeline.windows.run import loaded_through, run_window, window_parameters
+from orgjourney_pipeline.windows.window import loaded_through, run_window, window_parameters
 
 RECIPIENTS_STEP = "80_recipients.sql"
 

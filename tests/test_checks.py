@@ -393,7 +393,7 @@ def test_an_invalid_journey_file_stops_only_that_journey_loudly(crm, orgjourney)
         name="broken",
     )
     crm.events(("e1", "ok", "purchase", at("09:10")))
-    output = flat(crm.run(at("10:00"), at("09:00")).output)
+    output = flat(crm.run(at("10:00"), at("09:00"), expect_exit=1).output)
     assert "journey stopped" in output and "broken.yaml:13" in output
     assert {journey for (journey,) in crm.rows("select distinct journey_id from sends")} == {
         "renew",

@@ -359,7 +359,7 @@ def test_hostile_journey_files_stop_only_their_journeys_loudly(scenario, cli_pat
     scenario.contacts({"contact_id": "c1", "email": "ann@acme.test"})
     scenario.members(("c1", "o1"))
     scenario.events(("e1", "c1", "purchase", "2026-01-05T09:10Z"))
-    output = flat(scenario.run("2026-01-05T10:00Z", "2026-01-05T09:00Z").output)
+    output = flat(scenario.run("2026-01-05T10:00Z", "2026-01-05T09:00Z", expect_exit=1).output)
     for name in JOURNEY_CORPUS:
         assert name in output and "journey stopped" in output
     assert scenario.rows("select journey_id, contact_id from sends") == [("good", "c1")]
@@ -406,7 +406,7 @@ def test_huge_numbers_are_invalid_and_stop_only_their_journeys(scenario, orgjour
     scenario.contacts({"contact_id": "c1", "email": "ann@acme.test"})
     scenario.members(("c1", "o1"))
     scenario.events(("e1", "c1", "purchase", "2026-01-05T09:10Z"))
-    scenario.run("2026-01-05T11:00Z", "2026-01-05T09:00Z")
+    scenario.run("2026-01-05T11:00Z", "2026-01-05T09:00Z", expect_exit=1)
     assert scenario.rows("select journey_id from sends") == [("good",)]
 
 

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -27,6 +28,7 @@ from orgjourney_pipeline.journeys import (
     Split,
     TagCondition,
     WaitFor,
+    filters,
     fusion,
 )
 
@@ -1294,7 +1296,6 @@ def test_the_schema_names_every_top_level_key_the_model_reads():
 
 
 def _validator():
-    jsonschema = pytest.importorskip("jsonschema")
     jsonschema.Draft202012Validator.check_schema(schema())
     return jsonschema.Draft202012Validator(schema())
 
@@ -1367,3 +1368,9 @@ def test_fused_branches_count_a_repeated_subquery_once_and_keep_every_match():
     expected = sorted(con.execute(union).fetchall())
     assert sorted(con.execute(fused).fetchall()) == expected
     assert 0 < len({k for _, k in expected}) < 30
+
+
+def test_the_schema_bounds_a_combinations_items_as_the_model_does():
+    definitions = schema()["$defs"]
+    for name, key in (("allFilter", "all"), ("anyFilter", "any")):
+        assert definitions[name]["properties"][key]["maxItems"] == filters.MAX_FILTER_ITEMS

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 from rich.table import Table
 
-from orgjourney_pipeline import catalog
+from orgjourney_pipeline import warehouse
 from orgjourney_pipeline.cli.group import INSTANT, cli, console, errors, open_warehouse
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
@@ -42,30 +43,41 @@ def check(settings: Settings, inputs: bool, outputs: bool, now: datetime | None)
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
-def validate(settings: Settings) -> None:
-    """Check every journey file; print `file:line: message` for each problem, exit 1 on errors."""
-    from orgjourney_pipeline.journeys import check_fields, load_journeys
+def validate(settings: Settings, files: tuple[Path, ...]) -> None:
+    """Check the journey files (default: every one of the journeys folder).
 
-    if not settings.journeys.is_dir():
+    Prints `file:line: message` for each problem and exits 1 on errors. With a warehouse, the
+    fields are checked against the loaded ones and each journey's SQL is bound as a run would.
+    """
+    from orgjourney_pipeline import validation
+
+    if not files and not settings.journeys.is_dir():
         raise click.ClickException(f"no journeys folder: {settings.journeys}")
-    journeys, problems = load_journeys(settings.journeys)
-    org_fields = contact_fields = None
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise click.ClickException(f"no such journey file: {', '.join(missing)}")
+    sources = list(files) if files else settings.journeys
     if settings.warehouse.exists():
         with open_warehouse(settings) as con:
-            engine = DuckDBEngine(con)
-            org_fields, contact_fields = catalog.field_types(engine)
-            catalog.check_published_versions(journeys, catalog.stored_versions(engine))
-    for journey in journeys:
-        problems.extend(check_fields(journey, org_fields, contact_fields))
-    for problem in sorted(problems, key=lambda p: (str(p.file), p.line)):
+            result = validation.validate(sources, DuckDBEngine(con), warehouse.utc_now())
+    else:
+        result = validation.validate(sources, None, warehouse.utc_now())
+    for problem in result.sorted_problems():
         stream = errors if problem.severity == "error" else console
         line = str(problem) if problem.severity == "error" else f"{problem} (warning)"
         stream.print(line, soft_wrap=True, markup=False)
-    failed = [p for p in problems if p.severity == "error"]
-    if failed:
+    if not result.fields_checked:
+        console.print(
+            f"note: no warehouse at {settings.warehouse}: fields were checked against the "
+            "built-in ones only, not against loaded data",
+            soft_wrap=True,
+            markup=False,
+        )
+    if result.errors:
         sys.exit(1)
-    console.print(f"{len(journeys)} journey file(s) valid")
+    console.print(f"{len(result.journeys)} journey file(s) valid")
 
 
 def print_check_results(results) -> None:

@@ -50,10 +50,21 @@ def ingest(settings: Settings, paths: tuple[Path, ...], as_of: datetime | None) 
 @click.option("--dry-run", is_flag=True, help="Compute and report, then roll back.")
 @click.pass_obj
 def run(settings: Settings, through: datetime, start: datetime | None, dry_run: bool) -> None:
-    """Process every unprocessed hourly window ending at or before --through."""
+    """Process every unprocessed hourly window ending at or before --through.
+
+    Exits 1 after processing when it stopped a journey (an invalid file, or SQL that fails),
+    naming it; the other journeys ran.
+    """
     with open_warehouse(settings) as con:
         report = run_with_progress(con, settings, through, start, dry_run=dry_run)
         print_run_report(con, report)
+    if report.catalog is not None and report.catalog.errors:
+        errors.print(
+            f"error: {len(report.catalog.errors)} problem(s) stopped journeys; the others ran",
+            soft_wrap=True,
+            markup=False,
+        )
+        sys.exit(1)
 
 
 def print_ingest_report(report) -> None:

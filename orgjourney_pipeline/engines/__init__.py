@@ -28,6 +28,7 @@ class Engine(Protocol):
     """What the runner, the rules' checks and the read commands need of an engine."""
 
     dialect: str  # the sqlglot dialect its SQL is generated in
+    errors: tuple[type[Exception], ...]  # what its statements raise when they fail
 
     def write(self, select: str, target: str, mode: str, keys: Sequence[str] = ()) -> int:
         """Write the rows of a SELECT (SQL of `dialect`) to `target`; return how many."""

@@ -23,6 +23,7 @@ class DuckDBEngine:
     """An engine over one DuckDB connection."""
 
     dialect = "duckdb"
+    errors = (duckdb.Error,)
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -27,6 +27,8 @@ from orgjourney_pipeline.journeys.model import Journey
 from orgjourney_pipeline.journeys.sqlexpr import where_properties
 from orgjourney_pipeline.journeys.tables import RunJourney
 from orgjourney_pipeline.journeys.templates import WindowContext, journey_key, relation
+
+Relations = dict[str, list[exp.Query]]
 
 #: Columns of each compiled relation, so an empty one still has the right shape.
 RELATION_COLUMNS: dict[str, dict[str, str]] = {
@@ -111,9 +113,32 @@ def compile_window(
     }
     window_tables = {
         "run_journeys": tables.run_journeys_table(run_journeys),
-        **tables.step_tables(versions.values(), context.window_end),
+        **tables.step_tables(versions.values(), context.window_end, context.org_fields),
     }
     return WindowJourneys(window_tables, relations)
+
+
+def journey_parts(journey: Journey) -> list[tuple[str, int, Callable[[WindowContext], Relations]]]:
+    """Each part of a journey that compiles: (label, the line it is written at, its compiler).
+
+    The same compilers as `compile_window`'s, one journey at a time, so a part that cannot be
+    compiled can be named where the file writes it.
+    """
+    lines = journey.lines
+    parts: list[tuple[str, int, Callable[[WindowContext], Relations]]] = [
+        ("entry", lines.get("entry", 1), lambda c: journey.entry.relations(journey, c)),
+        (
+            "exit",
+            lines.get("exit", 1),
+            lambda c: {**_exit_blocked(journey, c), **_exit_matches(journey, c)},
+        ),
+        ("attribution", lines.get("attribution", 1), lambda c: _conversion_activities(journey)),
+    ]
+    for step in journey.steps:
+        parts.append(
+            (f"step '{step.id}'", step.line, lambda c, step=step: step.relations(journey, c))
+        )
+    return parts
 
 
 def _relation(queries: Iterable[exp.Query], columns: Mapping[str, str]) -> exp.Query:

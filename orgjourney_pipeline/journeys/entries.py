@@ -18,6 +18,7 @@ from sqlglot import exp
 from orgjourney_pipeline.journeys import schedule
 from orgjourney_pipeline.journeys.canonical import canonical
 from orgjourney_pipeline.journeys.filters import AllOf, AnyOf, FilterNode, TagCondition
+from orgjourney_pipeline.journeys.model import known_field
 from orgjourney_pipeline.journeys.problems import hint
 from orgjourney_pipeline.journeys.sqlexpr import (
     all_of,
@@ -168,17 +169,20 @@ class _DateFieldEntry(EntryKind):
 
     def field_problems(self, fields, line):
         known = fields.types("org")
-        name = self.field
-        if name not in known:
+        name = known_field(self.field, known)
+        if name is None:
             if not fields.complete("org"):
                 return []
-            return [(line, f"entry.field: unknown organization field '{name}'" + hint(name, known))]
+            unknown = f"entry.field: unknown organization field '{self.field}'"
+            return [(line, unknown + hint(self.field, known))]
         if known[name] not in ("date", "timestamp"):
-            return [(line, f"entry.field: '{name}' is {known[name]}, not a date")]
+            return [(line, f"entry.field: '{self.field}' is {known[name]}, not a date")]
         return []
 
-    def field_date(self) -> exp.Expression:
-        return exp.cast(field_column(self.field, "o"), exp.DataType.Type.DATE)
+    def field_date(self, context: WindowContext) -> exp.Expression:
+        """The date field as a date, named as the warehouse names it (names ignore case)."""
+        name = known_field(self.field, context.org_fields) or self.field
+        return exp.cast(field_column(name, "o"), exp.DataType.Type.DATE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,7 +209,7 @@ class ApproachingDateEntry(_DateFieldEntry):
         trigger = relation(
             "entry_trigger_approaching_date",
             journey_id=journey.id,
-            field_date=self.field_date(),
+            field_date=self.field_date(context),
             first_day=date_literal(today),
             last_day=date_literal(date.fromordinal(today.toordinal() + int(self.days_before))),
             entry_filter=self.entry_filter(journey, context),
@@ -241,39 +245,14 @@ class AnniversaryEntry(_DateFieldEntry):
         )
         if not days:
             return {}
-        condition = all_of(
-            [any_of([self._falls_on(day) for day in days]), self.entry_filter(journey, context)]
-        )
+        field_date = self.field_date(context)
+        falls_on = any_of([_falls_on(field_date, day) for day in days])
+        condition = all_of([falls_on, self.entry_filter(journey, context)])
         return {
             "entry_triggers": [
                 relation("entry_trigger", journey_id=journey.id, condition=condition)
             ]
         }
-
-    def _falls_on(self, day: date) -> exp.Expression:
-        """The field's month and day fall on `day`, in a year after its own (29 Feb -> 28 Feb)."""
-        field_date = self.field_date()
-
-        def part(name: str) -> exp.Expression:
-            return exp.func(name, field_date.copy())
-
-        same_day = all_of(
-            [
-                exp.EQ(this=part("month"), expression=exp.Literal.number(day.month)),
-                exp.EQ(this=part("day"), expression=exp.Literal.number(day.day)),
-            ]
-        )
-        if day.month == 2 and day.day == 28 and not schedule.is_leap(day.year):
-            leap_day = all_of(
-                [
-                    exp.EQ(this=part("month"), expression=exp.Literal.number(2)),
-                    exp.EQ(this=part("day"), expression=exp.Literal.number(29)),
-                ]
-            )
-            same_day = any_of([same_day, leap_day])
-        return all_of(
-            [same_day, exp.LT(this=part("year"), expression=exp.Literal.number(day.year))]
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -336,6 +315,29 @@ class RecurringEntry(EntryKind):
                 relation("entry_trigger", journey_id=journey.id, condition=condition)
             ]
         }
+
+
+def _falls_on(field_date: exp.Expression, day: date) -> exp.Expression:
+    """The field's month and day fall on `day`, in a year after its own (29 Feb -> 28 Feb)."""
+
+    def part(name: str) -> exp.Expression:
+        return exp.func(name, field_date.copy())
+
+    same_day = all_of(
+        [
+            exp.EQ(this=part("month"), expression=exp.Literal.number(day.month)),
+            exp.EQ(this=part("day"), expression=exp.Literal.number(day.day)),
+        ]
+    )
+    if day.month == 2 and day.day == 28 and not schedule.is_leap(day.year):
+        leap_day = all_of(
+            [
+                exp.EQ(this=part("month"), expression=exp.Literal.number(2)),
+                exp.EQ(this=part("day"), expression=exp.Literal.number(29)),
+            ]
+        )
+        same_day = any_of([same_day, leap_day])
+    return all_of([same_day, exp.LT(this=part("year"), expression=exp.Literal.number(day.year))])
 
 
 #: The entry kinds by `entry.when`.

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from orgjourney_pipeline.journeys.filters import FilterNode
-from orgjourney_pipeline.journeys.model import BUILTIN_FIELDS, Journey
+from orgjourney_pipeline.journeys.model import BUILTIN_FIELDS, Journey, field_name
 from orgjourney_pipeline.journeys.problems import Problem
 
 
@@ -33,7 +33,8 @@ class KnownFields:
         types = {**BUILTIN_FIELDS[subject], **(loaded or {})}
         if subject == "org" and loaded is not None:
             # A field that a step sets exists from then on (as text) even if the CRM lacks it.
-            types = {**dict.fromkeys(self.set_by_steps, "text"), **types}
+            for name in self.set_by_steps:
+                types.setdefault(field_name(name, types), "text")
         return types
 
     def complete(self, subject: str) -> bool:

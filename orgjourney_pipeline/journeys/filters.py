@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,6 +28,7 @@ from sqlglot import exp
 
 from orgjourney_pipeline.journeys import comparisons
 from orgjourney_pipeline.journeys.canonical import canonical, plain
+from orgjourney_pipeline.journeys.model import known_field
 from orgjourney_pipeline.journeys.problems import describe, hint
 from orgjourney_pipeline.journeys.sqlexpr import (
     Clock,
@@ -46,14 +47,23 @@ if TYPE_CHECKING:
 __all__ = ["Clock", "FilterScope", "FILTER_KINDS", "read_filter", "compile_filter"]
 
 SUBJECT_NOUNS = {"org": "organization", "contact": "contact"}
+# A filter's shape is bounded, so that every filter `validate` accepts compiles and runs.
+MAX_FILTER_ITEMS = 100  # items of one `all` or `any`
+MAX_FILTER_DEPTH = 16  # levels of `all`, `any` and `not` inside each other
 
 
 @dataclass(frozen=True)
 class FilterContext:
-    """Where a filter is read: its subject, and whether `since: entry` may be used there."""
+    """Where a filter is read: its subject, whether `since: entry` may be used there, and how
+    deep inside combinations (`all`, `any`, `not`) the node being read is."""
 
     subject: str  # "org" | "contact"
     since_allowed: bool
+    depth: int = 1
+
+    def inside(self) -> FilterContext:
+        """The context of a combination's items."""
+        return replace(self, depth=self.depth + 1)
 
 
 class FilterNode:
@@ -110,6 +120,13 @@ def read_filter(
         reader.error(line, f"{where}: expected a filter mapping, got {describe(node)}")
         return None
     line = reader.line_of(node, default=line)
+    if context.depth > MAX_FILTER_DEPTH:
+        reader.error(
+            line,
+            f"{where}: filters nest at most {MAX_FILTER_DEPTH} levels deep (all, any and not "
+            "inside each other); simplify this one",
+        )
+        return None
     for kind in FILTER_KINDS:
         if kind.is_written_as(node):
             return kind.read(reader, node, where, line, context)
@@ -148,9 +165,17 @@ class _Combination(FilterNode):
         if not isinstance(items, list) or not items:
             reader.error(line, f"{where}.{cls.KEY}: expected a non-empty list of filters")
             return None
+        if len(items) > MAX_FILTER_ITEMS:
+            reader.error(
+                line,
+                f"{where}.{cls.KEY}: {len(items)} filters, more than the {MAX_FILTER_ITEMS} a "
+                f"combination may hold (an `in` list compares one field with many values)",
+            )
+            return None
+        inside = context.inside()
         parsed = [
             read_filter(
-                reader, item, f"{where}.{cls.KEY}[{i}]", reader.line_of(items, i, line), context
+                reader, item, f"{where}.{cls.KEY}[{i}]", reader.line_of(items, i, line), inside
             )
             for i, item in enumerate(items)
         ]
@@ -201,7 +226,7 @@ class Not(FilterNode):
     @classmethod
     def read(cls, reader, node, where, line, context):
         item = read_filter(
-            reader, node["not"], f"{where}.not", reader.line_of(node, "not"), context
+            reader, node["not"], f"{where}.not", reader.line_of(node, "not"), context.inside()
         )
         return None if item is None else cls(item=item, line=line)
 
@@ -409,13 +434,15 @@ class FieldCondition(FilterNode):
         return definition
 
     def predicate(self, scope: FilterScope) -> exp.Expression:
-        field_type = scope.field_types.get(self.field, "text")
-        column = field_column(self.field, scope.row)
+        name = known_field(self.field, scope.field_types) or self.field
+        field_type = scope.field_types.get(name, "text")
+        column = field_column(name, scope.row)
         return comparisons.OPERATORS[self.op].predicate(column, field_type, self.value, scope.clock)
 
     def field_problems(self, fields, subject, where):
         known = fields.types(subject)
-        if self.field not in known:
+        name = known_field(self.field, known)
+        if name is None:
             if not fields.complete(subject):
                 return []  # no warehouse yet: a name that is not built in cannot be judged
             noun = SUBJECT_NOUNS[subject]
@@ -428,7 +455,7 @@ class FieldCondition(FilterNode):
         return [
             (self.line, f"{where}: {message}")
             for message in comparisons.OPERATORS[self.op].misuse(
-                self.field, known[self.field], self.value
+                self.field, known[name], self.value
             )
         ]
 

@@ -171,3 +171,21 @@ class Journey:
 def send_to_definition(send_to: FilterNode | None) -> Any:
     """A `send_to` as a file writes it: `everyone`, or `{filter: ..}`."""
     return "everyone" if send_to is None else {"filter": send_to.definition()}
+
+
+def known_field(name: str, known: Mapping[str, object]) -> str | None:
+    """The name under which `known` has a field, ignoring case (None if it has none).
+
+    Field names are case-insensitive everywhere (the contract's text comparisons ignore case,
+    and so do DuckDB's identifiers): `Plan` names the field `plan` the CRM loaded.
+    """
+    if name in known:
+        return name
+    folded = name.casefold()
+    return next((candidate for candidate in known if candidate.casefold() == folded), None)
+
+
+def field_name(name: str, known: Mapping[str, object]) -> str:
+    """The one name of a field: the known one it matches ignoring case, else in lower case
+    (a field that only steps set)."""
+    return known_field(name, known) or name.lower()

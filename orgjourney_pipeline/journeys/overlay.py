@@ -40,7 +40,9 @@ def organizations_at(
     for field_name in updated:
         pick = exp.Max(
             this=exp.If(
-                this=exp.EQ(this=exp.column("name"), expression=exp.Literal.string(field_name)),
+                this=exp.EQ(
+                    this=exp.column("name"), expression=exp.Literal.string(field_name.lower())
+                ),
                 true=exp.column("value"),
             )
         )

@@ -139,7 +139,9 @@ class NodeReader:
             )
             return None
         for prop, item in value.items():
-            if isinstance(item, Mapping | list):
+            if prop is None or str(prop) == "":
+                self.error(self.line_of(value, prop), f"{where}.{key}: a property name is empty")
+            elif isinstance(item, Mapping | list):
                 self.error(
                     self.line_of(value, prop), f"{where}.{key}.{prop}: expected a plain value"
                 )

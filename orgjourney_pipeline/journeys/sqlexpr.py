@@ -47,13 +47,18 @@ def two_valued(condition: exp.Expression) -> exp.Expression:
 
 
 def combine(parts: list[exp.Expression], join, empty: bool) -> exp.Expression:
-    """Fresh parts joined by AND or OR (`empty`: the value of none); not copied."""
+    """Fresh parts joined by AND or OR (`empty`: the value of none); not copied.
+
+    The tree is balanced, so its depth grows with the logarithm of the parts: sqlglot and
+    DuckDB walk expressions recursively, and a chain of a hundred ORs would be a hundred deep.
+    """
     if not parts:
         return exp.true() if empty else exp.false()
-    combined = exp.paren(parts[0], copy=False) if len(parts) > 1 else parts[0]
-    for part in parts[1:]:
-        combined = join(combined, exp.paren(part, copy=False), copy=False)
-    return combined
+    if len(parts) == 1:
+        return parts[0]
+    middle = len(parts) // 2
+    left, right = combine(parts[:middle], join, empty), combine(parts[middle:], join, empty)
+    return join(exp.paren(left, copy=False), exp.paren(right, copy=False), copy=False)
 
 
 def all_of(parts: list[exp.Expression | None]) -> exp.Expression:

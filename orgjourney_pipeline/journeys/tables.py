@@ -8,7 +8,7 @@ every enrollment of every journey.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,10 +89,13 @@ def run_journeys_table(run_journeys: Iterable[RunJourney]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=RUN_JOURNEY_SCHEMA)
 
 
-def step_tables(journeys: Iterable[Journey], window_end: datetime) -> dict[str, pa.Table]:
+def step_tables(
+    journeys: Iterable[Journey], window_end: datetime, org_fields: Mapping[str, str]
+) -> dict[str, pa.Table]:
     """`journey_steps` and `step_updates` of these journey versions, for this window.
 
-    A step's `wake_at` is when it falls due if an enrollment arrives at it in this window.
+    A step's `wake_at` is when it falls due if an enrollment arrives at it in this window; a
+    field it sets is named as `org_fields` name it (field names ignore case).
     """
     steps, updates = [], []
     for journey in journeys:
@@ -111,7 +114,7 @@ def step_tables(journeys: Iterable[Journey], window_end: datetime) -> dict[str, 
             )
             row.update(step.journey_step(journey, default))
             steps.append(row)
-            for seq, (kind, name, value) in enumerate(step.updates(), 1):
+            for seq, (kind, name, value) in enumerate(step.updates(org_fields), 1):
                 updates.append(
                     {
                         "journey_id": journey.id,

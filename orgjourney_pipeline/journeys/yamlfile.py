@@ -16,6 +16,10 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 
 from orgjourney_pipeline.journeys.model import MAX_ALIAS_VALUES
 
+# Lists and mappings inside each other: a journey's own structure takes about eight levels,
+# a filter two per level of `all`/`any` and one per `not` (at most 16 levels of those).
+MAX_YAML_DEPTH = 64
+
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -33,6 +37,12 @@ def read_yaml(text: str) -> YamlDocument:
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     try:
+        too_deep = _too_deep(yaml, text)
+    except MarkedYAMLError:
+        too_deep = None  # not valid YAML: loading it says where
+    if too_deep is not None:
+        return YamlDocument(syntax_error=too_deep)
+    try:
         document = yaml.load(io.StringIO(text))
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -41,6 +51,27 @@ def read_yaml(text: str) -> YamlDocument:
     except Exception as error:  # ruamel raises several unmarked errors on odd input
         return YamlDocument(syntax_error=(1, f"not valid YAML: {error}"))
     return YamlDocument(document, alias_problem=_alias_problem(yaml, text))
+
+
+def _too_deep(yaml: YAML, text: str) -> tuple[int, str] | None:
+    """The first line where lists and mappings nest deeper than a journey file may, if any.
+
+    Reading the document is recursive (a file nested thousands deep would exhaust Python's
+    stack), while the parser's events are not: they are counted first.
+    """
+    depth = 0
+    for event in yaml.parse(io.StringIO(text)):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                line = event.start_mark.line + 1
+                return line, (
+                    f"lists and mappings nest more than {MAX_YAML_DEPTH} levels deep here; "
+                    "a journey file nests far less (a filter at most 16 levels)"
+                )
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def _alias_problem(yaml: YAML, text: str) -> tuple[int, str] | None:

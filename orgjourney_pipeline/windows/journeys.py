@@ -11,6 +11,7 @@ from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.journeys import overlay
 from orgjourney_pipeline.journeys.compile import compile_window
+from orgjourney_pipeline.journeys.model import field_name
 from orgjourney_pipeline.journeys.templates import WindowContext
 from orgjourney_pipeline.windows.plan import Window
 
@@ -23,13 +24,17 @@ def window_context(
 ) -> tuple[WindowContext, set[str]]:
     """The window's compile context, and every organization field steps may have set."""
     org_fields, contact_fields = journey_catalog.field_types(engine)
-    updated = {
+    set_by_steps = [
         name
         for journey in catalog.versions.values()
         for step in journey.steps
         for name in step.fields_set()
-    }
-    updated |= {name for (name,) in engine.rows(sqlfiles.load("runner/updated_fields.sql").sql())}
+    ]
+    set_by_steps += [
+        name for (name,) in engine.rows(sqlfiles.load("runner/updated_fields.sql").sql())
+    ]
+    # One name a field, whatever case each journey wrote it in (field names ignore case).
+    updated = {field_name(name, org_fields) for name in set_by_steps}
     for name in updated:
         org_fields.setdefault(name, "text")
     return WindowContext(window.start, window.end, load_seq, org_fields, contact_fields), updated

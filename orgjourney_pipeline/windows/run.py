@@ -1,48 +1,24 @@
-"""Running windows: each one atomically, with its ledger row (SPEC section 2).
+"""Running windows: every planned window in order, each in its own transaction.
 
-A window `[start, end)` decides everything as of its end. Its work is the ordered SQL step
-files of `sql/window/` — register the journeys, load the window's activity and roll it up,
-apply unsubscribes, conversions, exits, entries, the step walk, sends, the new state, and last
-its row in `runs` — executed through the engine inside one transaction. The journeys (read
-once per invocation) reach the SQL as small tables and compiled predicates. A crash leaves
-the warehouse as it was before the window; a window already in `runs` is never processed
-again.
+The journey files are read once per invocation. Before the first window, every journey's SQL
+is compiled and bound (`preflight`): one that fails is stopped, named, and the others run, as
+for an invalid file. A crash leaves the warehouse as it was before the window; a window
+already in `runs` is never processed again.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from datetime import time as dt_time
 from pathlib import Path
 
 from orgjourney_pipeline import catalog as journey_catalog
-from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
-from orgjourney_pipeline.faults import maybe_fault
-from orgjourney_pipeline.warehouse import utc_now
 from orgjourney_pipeline.windows import steps as window_steps
-from orgjourney_pipeline.windows.journeys import prepare_journeys
-from orgjourney_pipeline.windows.plan import Window, plan_windows
-
-RECORD_RUN = "96_record_run"  # the ledger row: written last, after the counts are known
-
-
-@dataclass
-class WindowResult:
-    """What one window did: rows written per step and how long it took."""
-
-    window: Window
-    counts: dict[str, int]
-    seconds: float
-    step_seconds: dict[str, float] = field(default_factory=dict)
-    step_runs: int = 0  # statements executed (a loop's steps once per pass)
-    journeys: dict[str, tuple[int, int, int]] = field(
-        default_factory=dict
-    )  # entered, sent, suppressed
+from orgjourney_pipeline.windows.plan import plan_windows
+from orgjourney_pipeline.windows.preflight import check_journeys, failing_journeys
+from orgjourney_pipeline.windows.window import WindowResult, loaded_through, run_window
 
 
 @dataclass
@@ -59,31 +35,29 @@ class RunReport:
         return len(self.windows[0].step_seconds) if self.windows else 0
 
 
-def loaded_through(engine: Engine) -> int:
-    """The last load sequence ingested (0 before any)."""
-    return engine.rows(sqlfiles.load("runner/loaded_through.sql").sql())[0][0]
-
-
 def run_windows(
     engine: Engine,
     through: datetime,
     start: datetime | None = None,
     *,
     journeys_dir: Path | None = None,
+    catalog: journey_catalog.JourneyCatalog | None = None,
     dry_run: bool = False,
     on_window: Callable[[WindowResult], None] | None = None,
 ) -> RunReport:
     """Process every planned window in order, each in its own transaction.
 
-    The journey files are read once, before any window; a published version whose definition
-    changed raises `catalog.PublishedVersionChanged` and no window runs. A dry run computes
-    every window inside one transaction and rolls it back at the end.
+    The journey files are read once, before any window (or `catalog` is given); a published
+    version whose definition changed raises `catalog.PublishedVersionChanged` and no window
+    runs. A dry run computes every window inside one transaction and rolls it back at the end.
     """
     plan = plan_windows(engine, through, start)
-    catalog = journey_catalog.load_catalog(engine, journeys_dir or Path("/nonexistent"))
-    notes = plan.notes + [f"journey stopped: {problem}" for problem in catalog.errors]
+    if catalog is None:
+        catalog = journey_catalog.load_catalog(engine, journeys_dir or Path("/nonexistent"))
     steps = window_steps.load_steps()
     load_seq = loaded_through(engine)
+    if plan.windows:
+        catalog = catalog.stopping(check_journeys(engine, catalog, plan.windows[0], load_seq))
     results: list[WindowResult] = []
 
     def finished(result: WindowResult) -> None:
@@ -95,91 +69,22 @@ def run_windows(
         with engine.transaction(commit=False):
             for window in plan.windows:
                 finished(run_window(engine, window, steps, load_seq, catalog))
-        return RunReport(results, notes, dry_run=True, catalog=catalog)
+        return RunReport(results, _notes(plan.notes, catalog), dry_run=True, catalog=catalog)
     for window in plan.windows:
-        with engine.transaction():
-            result = run_window(engine, window, steps, load_seq, catalog)
+        try:
+            with engine.transaction():
+                result = run_window(engine, window, steps, load_seq, catalog)
+        except engine.errors:
+            # A journey whose SQL fails on this window's data: stop it, run the others.
+            failing = failing_journeys(engine, catalog, window, steps, load_seq)
+            if not failing:
+                raise
+            catalog = catalog.stopping(failing)
+            with engine.transaction():
+                result = run_window(engine, window, steps, load_seq, catalog)
         finished(result)
-    return RunReport(results, notes, catalog=catalog)
+    return RunReport(results, _notes(plan.notes, catalog), catalog=catalog)
 
 
-def run_window(
-    engine: Engine,
-    window: Window,
-    steps: list[window_steps.SqlStep | window_steps.LoopGroup],
-    load_seq: int,
-    catalog: journey_catalog.JourneyCatalog,
-) -> WindowResult:
-    """Run every step of one window, its ledger row last (the caller owns the transaction)."""
-    started_at, clock = utc_now(), time.perf_counter()
-    params = window_parameters(engine, window, load_seq)
-    params["started_at"] = started_at
-    compiled = prepare_journeys(engine, catalog, window, load_seq)
-    result = WindowResult(window, {}, 0.0)
-
-    def run(step: window_steps.SqlStep) -> int:
-        step_clock = time.perf_counter()
-        if step.name == RECORD_RUN:
-            params["counts"] = json.dumps(result.counts)
-            params["finished_at"] = utc_now()
-        rows = window_steps.run_step(engine, step, params, compiled)
-        result.counts[step.name] = result.counts.get(step.name, 0) + rows
-        elapsed = time.perf_counter() - step_clock
-        result.step_seconds[step.name] = result.step_seconds.get(step.name, 0.0) + elapsed
-        result.step_runs += 1
-        maybe_fault(step.name)
-        return rows
-
-    # A loop group (the step walk): each pass moves every enrollment one step; without a loop
-    # free of waits (validation forbids one), a walk ends within as many passes as the
-    # longest journey has steps.
-    walk_limit = 2 + max((len(j.steps) for j in catalog.versions.values()), default=0)
-    for entry in steps:
-        if isinstance(entry, window_steps.LoopGroup):
-            run_loop(entry, params, run, walk_limit)
-        elif entry.name == RECORD_RUN:
-            result.journeys = window_journeys(engine)
-            run(entry)
-        else:
-            run(entry)
-    result.seconds = time.perf_counter() - clock
-    return result
-
-
-def run_loop(group, params: dict, run: Callable, limit: int) -> None:
-    """Run a loop group's steps again and again until its first step selects no rows."""
-    for walk_pass in range(1, limit + 1):
-        params["walk_pass"] = walk_pass
-        acting = [run(step) for step in group.steps][0]
-        if acting == 0:
-            return
-    raise RuntimeError(f"the step walk did not settle within {limit} passes")
-
-
-def window_journeys(engine: Engine) -> dict[str, tuple[int, int, int]]:
-    """Per journey, what the window computed: (entered, sent, suppressed)."""
-    rows = engine.rows(sqlfiles.load("runner/window_journeys.sql").sql())
-    return {
-        journey_id: (entered, sent, suppressed) for journey_id, entered, sent, suppressed in rows
-    }
-
-
-def window_parameters(engine: Engine, window: Window, load_seq: int) -> dict[str, object]:
-    """The values every window step may use.
-
-    `prev_load_seq` is what the previous run had loaded (-1 before the first run, so the
-    first window rolls up all history); events loaded after it are late arrivals.
-    """
-    previous_run = sqlfiles.load("runner/previous_run.sql").sql(window_start=window.start)
-    [(previous, first_start)] = engine.rows(previous_run)
-    return {
-        "window_start": window.start,
-        "window_end": window.end,
-        "window_key": window.end.strftime("%Y-%m-%dT%H:%MZ"),
-        "load_seq": load_seq,
-        "prev_load_seq": previous if previous is not None else -1,
-        "first_window_start": first_start or window.start,
-        "walk_pass": 0,  # the pass of the step walk (set by the loop)
-        # The activity rollup's recent part is merged in once a day, and in the first window.
-        "compact_activity": previous is None or window.end.time() == dt_time(0),
-    }
+def _notes(plan_notes: list[str], catalog: journey_catalog.JourneyCatalog) -> list[str]:
+    return plan_notes + [f"journey stopped: {problem}" for problem in catalog.errors]

@@ -1,5 +1,6 @@
 -- Organizations as the journeys see them at the window end: the CRM snapshot in effect with
--- the tags and fields that steps set since that snapshot laid over it. The engine adds one
+-- the tags and fields that steps set since that snapshot laid over it (field names compared
+-- in lower case: they ignore case, and tags are stored lower-cased). The engine adds one
 -- column per field to `field_values` and the overlay's columns to the final select (they
 -- depend on the custom fields; `journeys.overlay`).
 -- relation: organizations_at
@@ -17,10 +18,10 @@ last_changes as (
         select
             u.org_id,
             u.kind,
-            u.name,
+            lower(u.name) as name,
             u.value,
             row_number() over (
-                partition by u.org_id, u.kind = 'field', u.name
+                partition by u.org_id, u.kind = 'field', lower(u.name)
                 order by u.run_at desc, u.step_seq desc, u.enrollment_id desc, u.seq desc
             ) as recency
         from org_updates as u

@@ -2,6 +2,8 @@
 -- activity of its organization processed now with entered_at < occurred_at <= entered_at +
 -- within_days (whatever the enrollment's status); with the last step reached and the last send
 -- made at or before it (among one run's sends, the converting contact's, else the smallest id).
+-- The span is added to the entry (a window end), never subtracted from an activity's instant,
+-- which may be near year 1 (an overflow would fail the window).
 -- An enrollment's steps and sends are never earlier than its entry: saying so lets DuckDB skip
 -- the older parts of enrollment_steps and sends (appended in time order) instead of reading
 -- the whole history every window.
@@ -31,7 +33,7 @@ with matches as (
         and activity.org_id = enrollments.org_id
     where
         activity.occurred_at > enrollments.entered_at
-        and enrollments.entered_at >= activity.occurred_at - activity.within
+        and activity.occurred_at <= enrollments.entered_at + activity.within
         and not exists (
             select 1 from conversions
             where conversions.enrollment_id = enrollments.enrollment_id

@@ -91,8 +91,9 @@ class Step:
             "outcome": self.OUTCOME,
         }
 
-    def updates(self) -> list[tuple[str, str, str]]:
-        """The organization updates the step makes, in order: (kind, name, value)."""
+    def updates(self, org_fields: Mapping[str, str]) -> list[tuple[str, str, str]]:
+        """The organization updates the step makes, in order: (kind, name, value); a field is
+        named as `org_fields` (the known fields) name it, ignoring case."""
         return []
 
     def fields_set(self) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from orgjourney_pipeline.journeys.canonical import as_text, canonical, plain
-from orgjourney_pipeline.journeys.model import BUILTIN_ORG_FIELDS
+from orgjourney_pipeline.journeys.model import BUILTIN_ORG_FIELDS, field_name, known_field
 from orgjourney_pipeline.journeys.steps.base import Step
 
 
@@ -44,7 +44,7 @@ class TagOrg(Step):
             body["remove"] = list(self.remove)
         return body
 
-    def updates(self):
+    def updates(self, org_fields):
         # Tags are compared lower-cased everywhere, so they are stored so.
         return [
             *(("tag_add", str(tag).lower(), "") for tag in self.add),
@@ -68,7 +68,7 @@ class UpdateOrg(Step):
             return None
         reader.known_keys(body, ("field", "value"), where)
         name = reader.text(body, "field", where)
-        if name in BUILTIN_ORG_FIELDS:
+        if name is not None and known_field(name, BUILTIN_ORG_FIELDS):
             reader.error(
                 reader.line_of(body, "field"),
                 f"{where}.field: '{name}' is built in and cannot be updated (use tag_org for tags)",
@@ -84,8 +84,8 @@ class UpdateOrg(Step):
     def body_definition(self) -> Any:
         return {"field": self.field, "value": canonical(self.value)}
 
-    def updates(self):
-        return [("field", self.field, as_text(self.value))]
+    def updates(self, org_fields):
+        return [("field", field_name(self.field, org_fields), as_text(self.value))]
 
     def fields_set(self):
         return (self.field,)
