@@ -4,7 +4,9 @@ Every case goes through the journey reader first (so the filter is what a journe
 would produce), compiles with `compile_filter` and runs
 `select org_id from organizations_at o where <filter>` against tables shaped like the
 warehouse's `organizations_at`, `contacts_at`, `memberships_at`, `contact_activity_parts` and
-`activities`. A property test checks the SQL against a direct Python reading of SPEC §3.
+`activities`. Every case, and a property test over random filters and rows, also runs
+through the reference model's evaluator (`tests/reference/`, written from SPEC §3 alone): one
+table of cases, two implementations that must agree with it and with each other.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference.model import Activity, Inputs, Reference
 from sqlglot import exp
 
 from orgjourney_pipeline import journeys
@@ -146,6 +149,50 @@ def contacts(con, definition: dict) -> set[str]:
     return {contact_id for (contact_id,) in rows}
 
 
+def org_row(values: tuple) -> dict:
+    """An `ORGS` row as the reference model holds an organization: typed values by field."""
+    org_id, name, tags, tier, seats, renewal, created, active = values
+    return {
+        "org_id": org_id,
+        "name": name,
+        "tags": tags,
+        "tier": tier,
+        "seats": None if seats is None else float(seats),
+        "renewal_date": None if renewal is None else date.fromisoformat(renewal),
+        "created_at": None if created is None else datetime.fromisoformat(created),
+        "active": active,
+    }
+
+
+def reference_of(activities=ACTIVITIES, load_seq: int = CLOCK.load_seq) -> Reference:
+    """The reference model at the clock's window end, with the events loaded by `load_seq`."""
+    reference = Reference(Inputs([], [], org_fields={k: v for k, v in ORG_TYPES.items()}))
+    reference.end = WINDOW_END
+    for event_id, contact, kind, occurred, properties, load in activities:
+        if load <= load_seq:
+            moment = datetime.fromisoformat(occurred)
+            activity = Activity(event_id, contact, kind, moment, properties, load)
+            reference.events_of[contact].append(activity)
+    return reference
+
+
+def reference_orgs(definition: dict, rows=None, reference: Reference | None = None) -> set[str]:
+    """The organizations of `rows` (default `ORGS`) the reference model's evaluator admits."""
+    reference = reference or reference_of()
+    members: dict[str, list[str]] = {}
+    for contact, org in MEMBERSHIPS:
+        members.setdefault(org, []).append(contact)
+    rows = rows if rows is not None else [org_row(values) for values in ORGS]
+    clock = (WINDOW_END, TODAY)
+    return {
+        row["org_id"]
+        for row in rows
+        if reference.evaluate(
+            node(definition), row, ORG_TYPES, members.get(row["org_id"], []), clock, None
+        )
+    }
+
+
 ALL_ORGS = {"o1", "o2", "o3", "o4"}
 
 
@@ -254,6 +301,7 @@ CASES = [
 )
 def test_filter_matches_exactly(con, definition, expected):
     assert orgs(con, definition) == expected
+    assert reference_orgs(definition) == expected
 
 
 @pytest.mark.parametrize(
@@ -329,6 +377,7 @@ def test_no_filter_is_true():
 )
 def test_activity_condition_counts_any_contact_of_the_org(con, definition, expected):
     assert orgs(con, definition) == expected
+    assert reference_orgs(definition) == expected
 
 
 def test_since_entry_counts_after_the_enrollments_entry(con):
@@ -393,6 +442,17 @@ def test_where_properties_is_true_without_pairs():
 )
 def test_contact_filter(con, definition, expected):
     assert contacts(con, definition) == expected
+    reference, clock = reference_of(), (WINDOW_END, TODAY)
+    fields = ("contact_id", "email", "phone", "first_name", "tags", "sms_opt_in")
+    rows = [dict(zip(fields, values, strict=True)) for values in CONTACTS]
+    admitted = {
+        row["contact_id"]
+        for row in rows
+        if reference.evaluate(
+            node(definition), row, CONTACT_TYPES, [row["contact_id"]], clock, None
+        )
+    }
+    assert admitted == expected
 
 
 # -- hostile values -------------------------------------------------------------------------------
@@ -461,7 +521,7 @@ def test_a_hostile_field_name_is_a_quoted_identifier():
     assert 'o."a""; drop table x; --"' in sql
 
 
-# -- property: the SQL agrees with a direct reading of the spec ----------------------------------
+# -- property: the SQL agrees with the reference model's evaluator ---------------------------------
 
 TEXTS = st.sampled_from(["gold", "Gold", "silver", "", "a'b", "zz", "ß", "g"])
 NUMBERS = st.sampled_from([-1, 0, 1, 2.5, 10, 150])
@@ -530,62 +590,6 @@ org_rows = st.fixed_dictionaries(
 )
 
 
-def matches(definition: dict, row: dict) -> bool:
-    """SPEC §3 filters, read directly: text ignores case; an empty field only passes ne/not_in."""
-    if "all" in definition:
-        return all(matches(item, row) for item in definition["all"])
-    if "any" in definition:
-        return any(matches(item, row) for item in definition["any"])
-    if "not" in definition:
-        return not matches(definition["not"], row)
-    if "tag" in definition:
-        return definition["tag"].lower() in (row["tags"] or [])
-    name, op, value = definition["field"], definition["op"], definition.get("value")
-    actual = row[name]
-    if name == "tags":
-        tags = actual or []
-        if op in ("is_set", "is_not_set"):
-            return bool(tags) == (op == "is_set")
-        wanted = [str(v).lower() for v in (value if op in ("in", "not_in") else [value])]
-        hit = any(tag in tags for tag in wanted)
-        return not hit if op in ("ne", "not_in") else hit
-    if op in ("is_set", "is_not_set"):
-        present = actual is not None and actual != ""
-        return present == (op == "is_set")
-    if actual is None:
-        return op in ("ne", "not_in")
-    if op == "within_last_days":
-        return TODAY - timedelta(days=value) <= actual <= TODAY
-    if op == "within_next_days":
-        return TODAY <= actual <= TODAY + timedelta(days=value)
-
-    def typed(v):
-        if name == "tier":
-            return str(v).lower()
-        if name == "seats":
-            return float(v)
-        if name == "renewal_date":
-            return date.fromisoformat(str(v))
-        return v if isinstance(v, bool) else str(v).lower() in ("true", "yes", "1")
-
-    subject = typed(actual)
-    if op in ("in", "not_in"):
-        return (subject in [typed(v) for v in value]) == (op == "in")
-    if op == "contains":
-        return typed(value) in subject
-    if op == "starts_with":
-        return subject.startswith(typed(value))
-    literal = typed(value)
-    return {
-        "eq": subject == literal,
-        "ne": subject != literal,
-        "lt": subject < literal,
-        "lte": subject <= literal,
-        "gt": subject > literal,
-        "gte": subject >= literal,
-    }[op]
-
-
 @pytest.fixture(scope="module")
 def property_con():
     connection = duckdb.connect()
@@ -600,7 +604,7 @@ def property_con():
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(definition=filters, rows=st.lists(org_rows, min_size=1, max_size=5))
-def test_sql_agrees_with_a_direct_reading_of_the_spec(property_con, definition, rows):
+def test_sql_agrees_with_the_reference_model(property_con, definition, rows):
     con = property_con
     con.execute("delete from organizations_at")
     con.executemany(
@@ -611,5 +615,8 @@ def test_sql_agrees_with_a_direct_reading_of_the_spec(property_con, definition, 
             for i, r in enumerate(rows)
         ],
     )
-    expected = {f"o{i}" for i, row in enumerate(rows) if matches(definition, row)}
-    assert orgs(con, definition) == expected
+    typed = [
+        {"org_id": f"o{i}", **row, "seats": None if row["seats"] is None else float(row["seats"])}
+        for i, row in enumerate(rows)
+    ]
+    assert orgs(con, definition) == reference_orgs(definition, typed)

@@ -1012,10 +1012,17 @@ def _literal(value: Any, field_type: str) -> Any:
     if field_type == "date":
         return date.fromisoformat(_text(value)[:10])
     if field_type == "timestamp":
-        return datetime.fromisoformat(_text(value).replace("Z", ""))
+        return _utc(datetime.fromisoformat(_text(value).replace("Z", "").replace("z", "")))
     if field_type == "bool":
         return _text(value).lower() in ("true", "yes", "1")
     return _text(value).lower()
+
+
+def _utc(moment: datetime) -> datetime:
+    """An instant as naive UTC (SPEC §1: a timestamp without an offset is UTC)."""
+    if moment.tzinfo is None:
+        return moment
+    return (moment - moment.utcoffset()).replace(tzinfo=None)
 
 
 def _subject(value: Any, field_type: str) -> Any:
