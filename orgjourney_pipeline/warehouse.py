@@ -5,7 +5,8 @@ threads and memory limit follow the machine. Schema files are applied in name or
 recorded in `schema_migrations` with their checksum, so a warehouse made by an older version
 upgrades itself, and one whose applied schema file has since been edited is refused. The
 analysts' views (`sql/views/`) are recreated on every upgrade, so a changed view reaches old
-warehouses too.
+warehouses too. The warehouse's own queries are the files of `sql/warehouse/`; only session
+settings (`set ...`) and transaction control are written here.
 """
 
 from __future__ import annotations
@@ -215,10 +216,7 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
     writer lock keeps two threads from recreating the same views at once.
     """
     with exclusive(con):
-        con.execute(
-            "create table if not exists schema_migrations ("
-            " name varchar primary key, checksum varchar not null, applied_at timestamp not null)"
-        )
+        con.execute(sqlfiles.load("warehouse/create_migrations_ledger.sql").sql())
         applied = verify_migrations(con)
         newly_applied = []
         for path in schema_files():
@@ -227,9 +225,9 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
             text = path.read_text()
             with transaction(con):
                 con.execute(text)
+                record = sqlfiles.load("warehouse/record_migration.sql")
                 con.execute(
-                    "insert into schema_migrations values (?, ?, ?)",
-                    [path.name, _checksum(text), utc_now()],
+                    record.sql(name=path.name, checksum=_checksum(text), applied_at=utc_now())
                 )
             newly_applied.append(path.name)
         with transaction(con):
@@ -246,12 +244,11 @@ def verify_migrations(con: duckdb.DuckDBPyConnection) -> set[str]:
     this warehouse, nor would a fresh warehouse match this one).
     """
     [(has_ledger,)] = con.execute(
-        "select count(*) > 0 from duckdb_tables()"
-        " where database_name = current_database() and table_name = 'schema_migrations'"
+        sqlfiles.load("warehouse/has_migrations_ledger.sql").sql()
     ).fetchall()
     if not has_ledger:
         return set()
-    recorded = dict(con.execute("select name, checksum from schema_migrations").fetchall())
+    recorded = dict(con.execute(sqlfiles.load("warehouse/applied_migrations.sql").sql()).fetchall())
     for path in schema_files():
         if path.name in recorded and _checksum(path.read_text()) != recorded[path.name]:
             raise MigrationChanged(
@@ -270,9 +267,7 @@ def _checksum(text: str) -> str:
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> str | None:
     """The file of the connection's database (None in memory)."""
-    [(path,)] = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchall()
+    [(path,)] = con.execute(sqlfiles.load("warehouse/database_path.sql").sql()).fetchall()
     return path
 
 
@@ -295,9 +290,5 @@ def utc_now() -> datetime:
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """Column name -> DuckDB type of a table or view, in order."""
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_name = ? order by ordinal_position",
-        [table],
-    ).fetchall()
+    rows = con.execute(sqlfiles.load("warehouse/table_columns.sql").sql(table=table)).fetchall()
     return dict(rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -17,6 +18,7 @@ from sqlglot import exp
 from orgjourney_pipeline.warehouse import table_columns, transaction
 
 _STAGE = "_step_rows"
+_ROWS = "__step_select__"  # where a write's SELECT goes in its statements
 
 
 class DuckDBEngine:
@@ -29,35 +31,17 @@ class DuckDBEngine:
         self.con = con
 
     def write(self, select: str, target: str, mode: str, keys: Sequence[str] = ()) -> int:
-        con, name = self.con, _identifier(target)
-        if mode == "view":
-            con.execute(f"create or replace temp view {name} as {select}")
-            return 0
-        if mode == "temp":
-            con.execute(f"create or replace temp table {name} as {select}")
-            return con.execute(f"select count(*) from {name}").fetchone()[0]
-        if mode == "append":
-            # One statement: DuckDB's INSERT returns how many rows it wrote.
-            return con.execute(f"insert into {name} by name {select}").fetchone()[0]
-        con.execute(f"create or replace temp table {_STAGE} as {select}")
-        if mode == "replace":
-            con.execute(f"delete from {name}")
-        elif mode == "upsert":
-            matches = " and ".join(
-                f"{name}.{column} = {_STAGE}.{column}" for column in map(_identifier, keys)
-            )
-            con.execute(f"delete from {name} using {_STAGE} where {matches}")
-        else:
-            raise ValueError(f"unknown write mode {mode!r}")
-        return con.execute(f"insert into {name} by name select * from {_STAGE}").fetchone()[0]
+        *before, last = _write_statements(target, mode, tuple(keys))
+        for statement in before:
+            self.con.execute(statement.replace(_ROWS, select))
+        result = self.con.execute(last.replace(_ROWS, select))
+        return 0 if mode == "view" else result.fetchone()[0]
 
     def register(self, name: str, rows: pa.Table) -> None:
         view = f"_arrow_{name}"
         self.con.register(view, rows)
         try:
-            self.con.execute(
-                f"create or replace temp table {_identifier(name)} as select * from {view}"
-            )
+            self.con.execute(_create(name, "TABLE", _everything(view)).sql(dialect="duckdb"))
         finally:
             self.con.unregister(view)
 
@@ -76,5 +60,47 @@ class DuckDBEngine:
             yield
 
 
-def _identifier(name: str) -> str:
-    return exp.to_identifier(name).sql(dialect="duckdb")
+@lru_cache(maxsize=512)
+def _write_statements(target: str, mode: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The statements of one write, built by sqlglot once per target and mode, with the slot
+    `_ROWS` where the step's SELECT goes; the last one's result is the rows written."""
+    rows = exp.column(_ROWS)
+    if mode == "view":
+        return (_sql(_create(target, "VIEW", rows)),)
+    if mode == "temp":
+        count = exp.select(exp.Count(this=exp.Star())).from_(_table(target))
+        return _sql(_create(target, "TABLE", rows)), _sql(count)
+    if mode == "append":  # one statement: DuckDB's INSERT returns how many rows it wrote
+        return (_sql(exp.Insert(this=_table(target), expression=rows, by_name=True)),)
+    if mode == "replace":
+        clear = exp.Delete(this=_table(target))
+    elif mode == "upsert":
+        matches = [exp.column(key, table=target).eq(exp.column(key, table=_STAGE)) for key in keys]
+        clear = exp.Delete(
+            this=_table(target), using=[_table(_STAGE)], where=exp.Where(this=exp.and_(*matches))
+        )
+    else:
+        raise ValueError(f"unknown write mode {mode!r}")
+    insert = exp.Insert(this=_table(target), expression=_everything(_STAGE), by_name=True)
+    return _sql(_create(_STAGE, "TABLE", rows)), _sql(clear), _sql(insert)
+
+
+def _create(name: str, kind: str, query: exp.Expression) -> exp.Create:
+    """`create or replace temp <kind> <name> as <query>`."""
+    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+    return exp.Create(
+        this=_table(name), kind=kind, replace=True, properties=temporary, expression=query
+    )
+
+
+def _everything(name: str) -> exp.Select:
+    return exp.select("*").from_(_table(name))
+
+
+def _table(name: str) -> exp.Table:
+    """A table by one (quoted where needed) identifier, never parsed as `db.table`."""
+    return exp.Table(this=exp.to_identifier(name))
+
+
+def _sql(statement: exp.Expression) -> str:
+    return statement.sql(dialect="duckdb")
