@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 from sqlglot import exp
 
-from orgjourney_pipeline import contract, sqlfiles, warehouse
+from orgjourney_pipeline import contract, warehouse
 from orgjourney_pipeline.timeutil import parse_instant
 
 
@@ -79,9 +79,7 @@ class ReadOnlyWarehouse:
 def _check_journey(con, name: str, journey: str) -> None:
     if "journey_id" not in warehouse.table_columns(con, name):
         raise TableError(f"{name} has no journey_id column: leave journey out")
-    known = sqlfiles.load("api/journey_known.sql").sql(journey_id=journey)
-    [(is_known,)] = con.execute(known).fetchall()
-    if not is_known:
+    if not contract.journey_known(con, journey):
         raise TableError(f"no journey {journey!r} in the warehouse")
 
 

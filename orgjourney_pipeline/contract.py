@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
+from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.sqlfiles import literal
 
 TIME_COLUMNS: dict[str, str | None] = {
@@ -59,3 +60,10 @@ def narrowed(
             raise ValueError("a since bound needs the table's time column")
         conditions.append(exp.column(time_column) >= literal(since))
     return statement.where(*conditions) if conditions else statement.copy()
+
+
+def journey_known(con, journey_id: str) -> bool:
+    """Whether the warehouse ever registered `journey_id` (readers refuse an unknown one)."""
+    known = sqlfiles.load("api/journey_known.sql").sql(journey_id=journey_id)
+    [(is_known,)] = con.execute(known).fetchall()
+    return bool(is_known)

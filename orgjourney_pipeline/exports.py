@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 from sqlglot import exp
@@ -29,6 +32,10 @@ from orgjourney_pipeline.warehouse import utc_now
 # What `orgjourney export` writes: each has its statement, sql/exports/<name>.sql.
 EXPORTABLE = ("sends", "conversions", "enrollments")
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class UnknownJourney(ValueError):
+    """`export --journey` names a journey the warehouse never registered."""
 
 
 def export_pending_windows(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[datetime]:
@@ -78,6 +85,8 @@ def export_table(
     """`orgjourney export`: rows of sends, conversions or enrollments to one file; row count."""
     if what not in EXPORTABLE:
         raise ValueError(f"cannot export {what!r}: choose one of {', '.join(EXPORTABLE)}")
+    if journey_id is not None and not contract.journey_known(con, journey_id):
+        raise UnknownJourney(f"no journey {journey_id!r} in the warehouse")
     rows = contract.narrowed(
         sqlfiles.load(f"exports/{what}.sql").bind(),
         journey_id=journey_id,
@@ -86,6 +95,29 @@ def export_table(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     return _write(con, rows, out, file_format)
+
+
+def export_csv_to(
+    con: duckdb.DuckDBPyConnection,
+    what: str,
+    stream: BinaryIO,
+    *,
+    journey_id: str | None = None,
+    since: datetime | None = None,
+) -> int:
+    """`orgjourney export --out -`: the same CSV as a file export, written to `stream`."""
+    with tempfile.TemporaryDirectory(prefix="orgjourney-export-") as folder:
+        out = Path(folder) / f"{what}.csv"
+        rows = export_table(con, what, out, journey_id=journey_id, since=since)
+        with open(out, "rb") as handle:
+            shutil.copyfileobj(handle, stream)
+    stream.flush()
+    return rows
+
+
+def format_of(out: Path) -> str | None:
+    """The export format a file's extension names (`.csv`, `.parquet`), or None."""
+    return {".csv": "csv", ".parquet": "parquet"}.get(out.suffix.lower())
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -4,7 +4,16 @@
 module of their own, registered on the group when imported here.
 """
 
-from orgjourney_pipeline.cli import benchmark, checking, demo, loading, reading
+from orgjourney_pipeline.cli import benchmark, checking, demo, inspecting, loading, reading
 from orgjourney_pipeline.cli.group import cli, main
 
-__all__ = ["benchmark", "checking", "cli", "demo", "loading", "main", "reading"]
+__all__ = [
+    "benchmark",
+    "checking",
+    "cli",
+    "demo",
+    "inspecting",
+    "loading",
+    "main",
+    "reading",
+]

@@ -24,18 +24,22 @@ errors = Console(stderr=True, highlight=False)
 
 
 class Instant(click.ParamType):
-    """An ISO-8601 instant on the command line (no offset means UTC)."""
+    """An ISO-8601 instant on the command line (no offset means UTC), or `now` (the clock)."""
 
     name = "TIMESTAMP"
 
     def convert(self, value, param, ctx) -> datetime:
         if isinstance(value, datetime):
             return value
+        if isinstance(value, str) and value.strip().lower() == "now":
+            return warehouse.utc_now()
         try:
             return parse_instant(value)
         except ValueError:
             self.fail(
-                f"{value!r} is not an ISO-8601 timestamp (e.g. 2026-01-05T09:00Z)", param, ctx
+                f"{value!r} is not an ISO-8601 timestamp (e.g. 2026-01-05T09:00Z) or 'now'",
+                param,
+                ctx,
             )
 
 
@@ -60,6 +64,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="orgjourney", message="orgjourney %(version)s")
 @click.option(
     "--warehouse", type=click.Path(path_type=Path), help="DuckDB file [ORGJOURNEY_WAREHOUSE]."
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import click
 from rich.table import Table
 
 from orgjourney_pipeline import exports, reports, warehouse
-from orgjourney_pipeline.cli.group import INSTANT, cli, console, open_warehouse
+from orgjourney_pipeline.cli.group import INSTANT, cli, console, errors, open_warehouse
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import format_instant
@@ -84,31 +85,56 @@ def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
 
 @cli.command()
 @click.argument("what", type=click.Choice(exports.EXPORTABLE))
-@click.option("--journey", "journey_id", help="Only this journey.")
+@click.option("--journey", "journey_id", help="Only this journey (an unknown one is an error).")
 @click.option("--since", type=INSTANT, help="Only rows at or after this instant.")
 @click.option(
     "--format",
     "file_format",
     type=click.Choice(["csv", "parquet"]),
-    default="csv",
-    show_default=True,
+    help="csv or parquet (default: from the extension of --out; csv for `-`).",
 )
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="The file to write; `-` writes CSV to standard output.",
+)
 @click.pass_obj
 def export(
     settings: Settings,
     what: str,
     journey_id: str | None,
     since: datetime | None,
-    file_format: str,
+    file_format: str | None,
     out: Path,
 ) -> None:
-    """Write sends, conversions or enrollments to a CSV or Parquet file."""
-    with open_warehouse(settings) as con:
-        rows = exports.export_table(
-            con, what, out, journey_id=journey_id, since=since, file_format=file_format
+    """Write sends, conversions or enrollments to a CSV or Parquet file (or CSV to stdout)."""
+    to_stdout = str(out) == "-"
+    if to_stdout and file_format not in (None, "csv"):
+        raise click.UsageError("--out - writes CSV: leave out --format or give csv")
+    file_format = file_format or ("csv" if to_stdout else exports.format_of(out))
+    if file_format is None:
+        raise click.UsageError(
+            f"cannot tell the format of {out} from its extension: give --format csv|parquet"
+            " (or name the file .csv or .parquet)"
         )
-    console.print(f"{rows} {what} row(s) written to {out}")
+    try:
+        with open_warehouse(settings, read_only=True) as con:
+            if to_stdout:
+                rows = exports.export_csv_to(
+                    con, what, sys.stdout.buffer, journey_id=journey_id, since=since
+                )
+            else:
+                rows = exports.export_table(
+                    con, what, out, journey_id=journey_id, since=since, file_format=file_format
+                )
+    except exports.UnknownJourney as error:
+        raise click.ClickException(f"{error} ({settings.warehouse})") from error
+    (errors if to_stdout else console).print(
+        f"{rows} {what} row(s) written to {'standard output' if to_stdout else out}",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def print_journey_report(result: reports.JourneyReport) -> None:

@@ -1,0 +1,204 @@
+"""The commands people expect (SPEC section 5): `--version`, `run --through now`, `export`
+by extension and to standard output, an unknown `--journey` refused, `status` and `fields`
+(as text and as JSON documents that their JSON Schemas in docs/schemas/ describe).
+
+Two organizations: o1 (plan `pro`, tag VIP, two contacts) and o2 (no plan); one journey
+`welcome` mails the members of an organization one of whose contacts submitted a form.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from importlib.metadata import version
+from pathlib import Path
+
+import jsonschema
+import pyarrow.parquet as pq
+import pytest
+
+from orgjourney_pipeline import warehouse
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
+DAY = "2026-01-05"
+
+WELCOME = """\
+id: welcome
+name: Welcome
+version: 1
+state: published
+entry: {when: activity, activity: form_submitted}
+steps:
+  - id: mail
+    send_email: {template: hello}
+"""
+
+
+def at(hhmm: str) -> str:
+    return f"{DAY}T{hhmm}Z"
+
+
+@pytest.fixture
+def ran(scenario):
+    scenario.orgs(
+        {"org_id": "o1", "name": "Acme", "plan": "pro", "tags": ["VIP"]},
+        {"org_id": "o2", "name": "Beta", "plan": ""},
+    )
+    scenario.contacts(
+        {"contact_id": "c1", "email": "ann@acme.test"},
+        {"contact_id": "c2", "email": "bob@acme.test"},
+        {"contact_id": "c3", "email": ""},
+    )
+    scenario.members(("c1", "o1"), ("c2", "o1"), ("c3", "o2"))
+    scenario.journey(WELCOME)
+    scenario.events(
+        ("f1", "c1", "form_submitted", at("09:30")),
+        ("v1", "c3", "page_viewed", at("09:40")),
+        ("v2", "c3", "page_viewed", at("10:20")),
+    )
+    scenario.run(at("10:00"), at("09:00"))
+    return scenario
+
+
+def document(result, schema: str) -> dict:
+    """The command's JSON output, checked against its schema."""
+    found = json.loads(result.stdout)
+    jsonschema.validate(found, json.loads((SCHEMAS / schema).read_text()))
+    return found
+
+
+# -- version, now ----------------------------------------------------------------------------
+
+
+def test_version_prints_the_installed_package_version(orgjourney):
+    assert orgjourney("--version").output.strip() == f"orgjourney {version('orgjourney')}"
+
+
+def test_run_through_now_processes_the_windows_ending_by_the_current_hour(scenario):
+    now = warehouse.utc_now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    start = hour - timedelta(hours=3)
+    scenario.orgs({"org_id": "o1"})
+    scenario.contacts({"contact_id": "c1", "email": "ann@acme.test"})
+    scenario.members(("c1", "o1"))
+    scenario.journey(WELCOME)
+    scenario.events(("f1", "c1", "form_submitted", (start + timedelta(minutes=5)).isoformat()))
+    scenario.run("now", start.isoformat())
+    assert [end for (end,) in scenario.rows("select window_end from runs order by 1")] == [
+        start + timedelta(hours=n) for n in (1, 2, 3)
+    ]
+    assert scenario.rows("select contact_id from sends") == [("c1",)]
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def test_export_takes_its_format_from_the_extension(ran, orgjourney, tmp_path):
+    orgjourney("export", "sends", "--out", str(tmp_path / "s.parquet"))
+    orgjourney("export", "sends", "--out", str(tmp_path / "s.CSV"))
+    parquet = pq.read_table(tmp_path / "s.parquet").to_pylist()
+    with open(tmp_path / "s.CSV", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["contact_id"] for r in parquet) == ["c1", "c2"]
+    assert sorted(r["contact_id"] for r in rows) == ["c1", "c2"]
+
+
+def test_export_refuses_an_extension_it_cannot_tell(ran, orgjourney, tmp_path):
+    result = orgjourney("export", "sends", "--out", str(tmp_path / "s.txt"), expect_exit=2)
+    assert "give --format csv|parquet" in result.output
+    assert not (tmp_path / "s.txt").exists()
+    orgjourney("export", "sends", "--out", str(tmp_path / "s.txt"), "--format", "csv")
+    assert (tmp_path / "s.txt").read_text().startswith("send_id,")
+
+
+def test_export_to_standard_output_is_the_file_csv_and_says_so_on_stderr(ran, orgjourney, tmp_path):
+    orgjourney("export", "sends", "--out", str(tmp_path / "s.csv"))
+    result = orgjourney("export", "sends", "--out", "-")
+    assert result.stdout == (tmp_path / "s.csv").read_text()
+    assert "2 sends row(s) written to standard output" in result.stderr
+    assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 2
+
+
+def test_export_to_standard_output_is_csv_only(ran, orgjourney):
+    result = orgjourney("export", "sends", "--out", "-", "--format", "parquet", expect_exit=2)
+    assert "--out - writes CSV" in result.output
+
+
+def test_export_of_an_unknown_journey_is_an_error(ran, orgjourney, tmp_path):
+    out = tmp_path / "s.csv"
+    result = orgjourney("export", "sends", "--journey", "nope", "--out", str(out), expect_exit=1)
+    assert "no journey 'nope' in the warehouse" in result.output
+    assert not out.exists()
+    orgjourney("export", "sends", "--journey", "welcome", "--out", str(out))
+    assert out.exists()
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+def test_status_says_how_fresh_the_warehouse_is(ran, orgjourney):
+    found = document(orgjourney("status", "--json"), "status.schema.json")
+    assert found["last_window_end"] == f"{DAY}T10:00:00Z"
+    assert found["windows"] == 1
+    assert found["newest_activity_at"] == f"{DAY}T10:20:00Z"
+    assert found["hours_behind_activity"] == pytest.approx(1 / 3, abs=0.01)
+    assert found["activities"] == 3
+    assert found["last_ingest_rows_rejected"] == 0
+    assert found["active_enrollments"] == 0
+    assert [(j["journey_id"], j["state"], j["problems"]) for j in found["journeys"]] == [
+        ("welcome", "published", [])
+    ]
+    text = orgjourney("status").output
+    assert f"last processed window: {DAY}T10:00Z (1 in all)" in text
+    assert "0.33 h past the last processed window (not processed yet)" in text
+
+
+def test_status_names_a_stopped_journey_and_why_and_exits_0(ran, orgjourney):
+    path = ran.paths["journeys"] / "welcome.yaml"
+    path.write_text(WELCOME.replace("activity: form_submitted", "activity: [x"))
+    ran.run(at("11:00"), expect_exit=1)
+    found = document(orgjourney("status", "--json"), "status.schema.json")
+    [journey] = found["journeys"]
+    assert journey["state"] == "stopped"
+    assert len(journey["problems"]) == 1 and "welcome.yaml:" in journey["problems"][0]
+    text = orgjourney("status").output.replace("\n", "")
+    assert "stopped: welcome: " in text and "welcome.yaml:" in text
+    path.unlink()
+    found = document(orgjourney("status", "--json"), "status.schema.json")
+    assert found["journeys"][0]["problems"] == [
+        f"no journey file with id 'welcome' in {ran.paths['journeys']}"
+    ]
+
+
+def test_status_and_fields_need_a_warehouse(orgjourney):
+    for command in ("status", "fields"):
+        assert "no warehouse at" in orgjourney(command, expect_exit=1).output
+
+
+# -- fields ----------------------------------------------------------------------------------
+
+
+def test_fields_counts_the_values_journeys_can_filter_on(ran, orgjourney):
+    found = document(orgjourney("fields", "--json"), "fields.schema.json")
+    fields = {(f["subject"], f["name"]): f for f in found["fields"]}
+    assert found["rows"] == {"organizations": 2, "contacts": 3}
+    # an empty text is no value, as `is_set` has it
+    assert fields[("organizations", "plan")] == {
+        "subject": "organizations",
+        "name": "plan",
+        "type": "text",
+        "built_in": False,
+        "rows_with_value": 1,
+    }
+    assert fields[("organizations", "tags")]["rows_with_value"] == 1
+    assert fields[("contacts", "email")]["rows_with_value"] == 2
+    assert fields[("contacts", "email")]["built_in"] is True
+    assert found["tags"] == [{"subject": "organizations", "tag": "vip", "rows": 1}]
+    assert found["activity_types"] == [
+        {"activity_type": "page_viewed", "events": 2, "last_at": f"{DAY}T10:20:00Z"},
+        {"activity_type": "form_submitted", "events": 1, "last_at": f"{DAY}T09:30:00Z"},
+    ]
+    text = orgjourney("fields").output
+    assert "plan" in text and "1 of 2" in text and "page_viewed" in text
