@@ -20,7 +20,6 @@ from __future__ import annotations
 import calendar
 import math
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +28,8 @@ from typing import Any
 
 import duckdb
 from sqlglot import exp
+
+from orgjourney_pipeline import sqlfiles
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,6 @@ _FORMAT_PLANS: dict[str, dict[str, Any]] = {
         "activities": ("parquet",),
     },
 }
-_COPY_OPTIONS = {
-    "parquet": "(format parquet, compression zstd)",
-    "csv": "(format csv, header true)",
-    "jsonl": "(format json)",
-}
 
 # --- the shape of the data -------------------------------------------------------------------
 
@@ -329,371 +325,6 @@ _VOCABULARY: dict[str, list[str]] = {
 }  # fmt: skip
 _AUDIENCES = (("newsletter", 0.6), ("product", 0.45), ("events", 0.25), ("*", 0.015))
 
-# --- SQL -------------------------------------------------------------------------------------
-# Every random draw is sample_u(seed, stream, row, salt): uniform in [0, 1), from DuckDB's hash.
-# Salts are unique per draw; stream is 0 except for the hourly files (their hour number).
-# The outer hash matters: DuckDB combines a multi-argument hash by XOR-ing in the last
-# argument's hash, so without re-mixing two draws of one row that differ only in their salt
-# are a fixed bijection of each other (correlation 0.9), not independent.
-
-_MACROS = (
-    "create macro sample_u(seed, stream, row_number, salt) as "
-    "((hash(hash(seed::bigint, stream::bigint, row_number::bigint, salt::bigint)) >> 11)::double "
-    "/ 9007199254740992.0)",
-    "create macro sample_pick(items, u) as items[1 + floor(u * len(items))::bigint]",
-)
-
-# One row per organization: whether it is in the tail and how many contacts it owns, and
-# the first position of its contacts in the (permuted) contact order.
-_ORG_PLAN_SQL = """
-create temp table org_plan as
-with draws as (
-    select
-        j,
-        (j * $org_prime + $org_offset) % $organizations + 1 as tail_rank,
-        1 + floor(pow(sample_u($seed, 0, j, 101), $base_skew) * $base_max)::bigint
-            as base_contacts
-    from range(1, $organizations + 1) r(j)
-),
-weighted as (
-    select
-        j,
-        tail_rank <= $tail_orgs as is_tail,
-        base_contacts,
-        case
-            when tail_rank = 1 then $whale_weight
-            when tail_rank <= $tail_orgs
-                then floor(1e9 / pow(tail_rank + $tail_rank_offset, $tail_exponent))::bigint
-            else 0
-        end as weight
-    from draws
-),
-cumulative as (
-    select
-        *,
-        sum(weight) over (order by j) as cumulative_weight,
-        $contacts - sum(base_contacts) over () as spare_contacts,
-        sum(weight) over () as total_weight
-    from weighted
-),
-sized as (
-    select
-        j,
-        is_tail,
-        base_contacts + (
-            spare_contacts::hugeint * cumulative_weight // total_weight
-            - spare_contacts::hugeint * (cumulative_weight - weight) // total_weight
-        )::bigint as member_count
-    from cumulative
-)
-select
-    j,
-    is_tail,
-    member_count,
-    (sum(member_count) over (order by j) - member_count)::bigint as first_position
-from sized
-order by j
-"""
-
-_ORGANIZATIONS_SQL = """
-with draws as (
-    select
-        j,
-        is_tail,
-        member_count,
-        sample_u($seed, 0, j, 111) as u_plan,
-        sample_u($seed, 0, j, 112) as u_tier,
-        sample_u($seed, 0, j, 113) as u_status,
-        sample_u($seed, 0, j, 114) as u_timezone,
-        sample_u($seed, 0, j, 115) as u_signup,
-        sample_u($seed, 0, j, 116) as u_leap,
-        sample_u($seed, 0, j, 117) as u_seats,
-        sample_u($seed, 0, j, 118) as u_renewal
-    from org_plan
-),
-fields as (
-    select
-        *,
-        case
-            when is_tail then case when u_plan < 0.55 then 'enterprise' else 'pro' end
-            when u_plan < 0.30 then 'free'
-            when u_plan < 0.68 then 'starter'
-            when u_plan < 0.95 then 'pro'
-            else 'enterprise'
-        end as plan,
-        case
-            when u_status < 0.66 then 'active'
-            when u_status < 0.78 then 'trial'
-            when u_status < 0.86 then 'churned'
-            else 'renewed'
-        end as status,
-        case
-            when u_leap < $leap_share then sample_pick($leap_days, u_signup)
-            else $signup_from + floor(u_signup * $signup_span_days)::integer
-        end as signup_date
-    from draws
-)
-select
-    'org-' || lpad(j::varchar, $org_digits, '0') as org_id,
-    trim(
-        sample_pick($name_heads, sample_u($seed, 0, j, 121)) || ' '
-        || sample_pick($name_cores, sample_u($seed, 0, j, 122)) || ' '
-        || sample_pick($name_suffixes, sample_u($seed, 0, j, 123))
-    ) as name,
-    list_filter(
-        [
-            case when sample_u($seed, 0, j, 131) < case when is_tail then 0.3 else 0.05 end
-                then 'vip' end,
-            case when sample_u($seed, 0, j, 132) < 0.06 then 'partner' end,
-            case when status = 'trial' then 'trial' end,
-            case when status = 'active' and sample_u($seed, 0, j, 133) < 0.12
-                then 'churn-risk' end,
-            case when plan = 'enterprise' then 'enterprise' end
-        ],
-        lambda tag: tag is not null
-    ) as tags,
-    {timezone} as timezone,
-    signup_date + make_time(0, 0, 0) + to_seconds(floor(sample_u($seed, 0, j, 141) * 86400)::bigint)
-        as created_at,
-    case plan
-        when 'free' then 'bronze'
-        when 'starter' then case when u_tier < 0.5 then 'bronze' else 'silver' end
-        when 'pro' then case when u_tier < 0.4 then 'silver' else 'gold' end
-        else case when u_tier < 0.3 then 'gold' else 'platinum' end
-    end as tier,
-    plan,
-    case when plan <> 'free'
-        then $renewal_from + floor(u_renewal * $renewal_span_days)::integer
-    end as renewal_date,
-    signup_date,
-    sample_pick($industries, sample_u($seed, 0, j, 151)) as industry,
-    status,
-    greatest(
-        case plan
-            when 'free' then 1 + floor(u_seats * 3)
-            when 'starter' then 3 + floor(u_seats * 18)
-            when 'pro' then 10 + floor(u_seats * 190)
-            else 100 + floor(u_seats * 4900)
-        end::integer,
-        member_count
-    )::integer as seats,
-    $snapshot_at as snapshot_at
-from fields
-"""
-
-_CONTACTS_SQL = """
-with draws as (
-    select
-        k,
-        sample_pick($first_names, sample_u($seed, 0, k, 201)) as first_name,
-        sample_pick($last_names, sample_u($seed, 0, k, 202)) as last_name,
-        sample_u($seed, 0, k, 203) as u_email,
-        sample_u($seed, 0, k, 204) as u_phone
-    from range(1, $contacts + 1) r(k)
-)
-select
-    'c-' || lpad(k::varchar, $contact_digits, '0') as contact_id,
-    case when u_email >= 0.04 then
-        regexp_replace(strip_accents(lower(first_name || '.' || last_name)), '[^a-z.]', '', 'g')
-        || '.' || k::varchar || '@' || sample_pick($domains, sample_u($seed, 0, k, 205))
-    end as email,
-    case when u_phone >= 0.25 then
-        sample_pick($dial_codes, sample_u($seed, 0, k, 206))
-        || lpad(floor(sample_u($seed, 0, k, 207) * 1e9)::bigint::varchar, 9, '0')
-    end as phone,
-    first_name,
-    last_name,
-    list_filter(
-        [
-            case when sample_u($seed, 0, k, 211) < 0.12 then 'decision-maker' end,
-            case when sample_u($seed, 0, k, 212) < 0.08 then 'champion' end,
-            case when sample_u($seed, 0, k, 213) < 0.15 then 'newsletter' end,
-            case when sample_u($seed, 0, k, 214) < 0.05 then 'billing-contact' end,
-            case when sample_u($seed, 0, k, 215) < 0.20 then 'technical' end
-        ],
-        lambda tag: tag is not null
-    ) as tags,
-    sample_u($seed, 0, k, 221) < case when u_phone >= 0.25 then 0.55 else 0.03 end as sms_opt_in,
-    sample_pick($roles, sample_u($seed, 0, k, 222)) as role,
-    floor(sample_u($seed, 0, k, 223) * 101)::integer as lead_score,
-    $snapshot_at as snapshot_at
-from draws
-"""
-
-# Each organization owns a run of positions; a position is a contact through a permutation,
-# so the members of a large organization are spread over the contact ids.
-_MEMBERSHIPS_SQL = """
-with owned as (
-    select
-        j as org_index,
-        (position * $contact_prime + $contact_offset) % $contacts + 1 as contact_index
-    from (
-        select j, unnest(range(first_position, first_position + member_count)) as position
-        from org_plan
-    )
-),
-second as (
-    select
-        1 + floor(sample_u($seed, 0, contact_index, 302) * $organizations)::bigint as org_index,
-        contact_index,
-        org_index as first_org_index
-    from owned
-    where sample_u($seed, 0, contact_index, 301) < $second_org_share
-),
-members as (
-    select org_index, contact_index from owned
-    union all
-    select org_index, contact_index from second where org_index <> first_org_index
-)
-select
-    'c-' || lpad(contact_index::varchar, $contact_digits, '0') as contact_id,
-    'org-' || lpad(org_index::varchar, $org_digits, '0') as org_id,
-    $snapshot_at as snapshot_at
-from (select * from members order by org_index, contact_index)
-"""
-
-_SUBSCRIPTIONS_SQL = """
-with chosen as (
-    select
-        k,
-        unnest(list_filter(
-            range(1, len($audiences) + 1),
-            lambda a: sample_u($seed, a, k, 401) < $audience_shares[a]
-        )) as a
-    from range(1, $contacts + 1) r(k)
-)
-select
-    'c-' || lpad(k::varchar, $contact_digits, '0') as contact_id,
-    $audiences[a] as audience,
-    case when sample_u($seed, a, k, 402) < case when $audiences[a] = '*' then 0.7 else 0.08 end
-        then 'unsubscribed' else 'subscribed'
-    end as status,
-    $snapshot_at as snapshot_at
-from chosen
-"""
-
-# An hourly CRM sync: the snapshot as of the history's start with about `share` of its rows
-# changed (drawn per hour, so consecutive snapshots differ in up to twice that share).
-_CHANGES_SQL = {
-    "organizations": """
-with base as (
-    select *, sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 501) < $share as touched
-    from ({snapshot})
-)
-select * exclude (touched) replace (
-    case when touched
-        then sample_pick(['active', 'trial', 'churned', 'renewed'],
-            sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 502))
-        else status
-    end as status,
-    case when touched
-        then seats + floor(sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 503) * 10)
-        else seats
-    end::integer as seats,
-    case when touched and not list_contains(tags, 'churn-risk')
-            and sample_u($seed, $stream, cast(substr(org_id, 5) as bigint), 504) < 0.3
-        then list_append(tags, 'churn-risk')
-        else tags
-    end as tags,
-    $changed_at as snapshot_at
-)
-from base
-""",
-    "contacts": """
-with base as (
-    select *, sample_u($seed, $stream, cast(substr(contact_id, 3) as bigint), 511) < $share
-        as touched
-    from ({snapshot})
-)
-select * exclude (touched) replace (
-    case when touched
-        then floor(sample_u($seed, $stream, cast(substr(contact_id, 3) as bigint), 512) * 101)
-        else lead_score
-    end::integer as lead_score,
-    case when touched and not list_contains(tags, 'champion')
-            and sample_u($seed, $stream, cast(substr(contact_id, 3) as bigint), 513) < 0.2
-        then list_append(tags, 'champion')
-        else tags
-    end as tags,
-    $changed_at as snapshot_at
-)
-from base
-""",
-}
-
-# Each segment is one hour with a run of row numbers [first, first + events); its rows get
-# increasing times spread over the hour. Rows of segments that are not `own` (the previous
-# day's last hours) are only the few delivered again.
-_ACTIVITIES_SQL = """
-with segments as (
-    select
-        unnest($hour_us) as hour_us,
-        unnest($firsts) as first,
-        unnest($counts) as events,
-        unnest($owns) as own
-),
-rows as (
-    select hour_us, first, events, i
-    from (
-        select *, unnest(range(first, first + events)) as i from segments where events > 0
-    )
-    where own or sample_u($seed, $stream, i, 901) < $redelivered_share
-),
-draws as (
-    select
-        i,
-        hour_us + floor((i - first + sample_u($seed, $stream, i, 902)) * 3600 / events)::bigint
-            * 1000000 as occurred_us,
-        (
-            case when sample_u($seed, $stream, i, 903) < $active_share
-                then floor($contacts * pow(sample_u($seed, $stream, i, 904), 2))
-                else floor($contacts * sample_u($seed, $stream, i, 904))
-            end::bigint * $activity_prime + $activity_offset
-        ) % $contacts + 1 as contact_index,
-        sample_u($seed, $stream, i, 905) as u_type,
-        sample_u($seed, $stream, i, 906) as u_a,
-        sample_u($seed, $stream, i, 907) as u_b
-    from rows
-),
-typed as (
-    select *, {activity_type} as activity_type from draws
-)
-select
-    $id_prefix || lpad(i::varchar, $id_digits, '0') as event_id,
-    'c-' || lpad(contact_index::varchar, $contact_digits, '0') as contact_id,
-    activity_type,
-    make_timestamp(occurred_us) as occurred_at,
-    case activity_type
-        when 'page_viewed' then
-            '{"url":"' || sample_pick($urls, u_a) || '","duration_s":'
-            || floor(u_b * 300)::bigint::varchar || '}'
-        when 'email_clicked' then
-            '{"template":"' || sample_pick($email_templates, u_a) || '","url":"'
-            || sample_pick($urls, u_b) || '"}'
-        when 'email_bounced' then
-            '{"template":"' || sample_pick($email_templates, u_a) || '","bounce":"'
-            || sample_pick($bounces, u_b) || '"}'
-        when 'sms_sent' then '{"template":"' || sample_pick($sms_templates, u_a) || '"}'
-        when 'form_submitted' then '{"form":"' || sample_pick($forms, u_a) || '"}'
-        when 'purchase' then
-            '{"value":' || format('{:.2f}', 5 + floor(u_b * 49500) / 100)
-            || ',"currency":"USD","sku":"' || sample_pick($skus, u_a) || '"}'
-        when 'renewal_paid' then
-            '{"value":' || format('{:.2f}', 500 + floor(u_b * 4950000) / 100)
-            || ',"currency":"USD","plan":"' || sample_pick($renewal_plans, u_a) || '"}'
-        when 'webinar_attended' then
-            '{"webinar":"' || sample_pick($webinars, u_a) || '","minutes":'
-            || floor(u_b * 90)::bigint::varchar || '}'
-        when 'demo_requested' then
-            '{"form":"demo-request","product":"' || sample_pick($products, u_a) || '"}'
-        when 'unsubscribed' then
-            '{"source":"' || sample_pick($unsubscribe_sources, u_a) || '"}'
-        else '{"template":"' || sample_pick($email_templates, u_a) || '"}'
-    end as properties
-from typed
-"""
-
-
 # --- the generator ---------------------------------------------------------------------------
 
 
@@ -719,10 +350,8 @@ class _Generator:
             ":memory:",
             config={"memory_limit": "3GB", "temp_directory": self._spill.name},
         )
-        self.con.execute("set TimeZone = 'UTC'")
-        self.con.execute("set enable_progress_bar = false")  # the callers draw their own
-        for macro in _MACROS:
-            self.con.execute(macro)
+        for setup in ("set_utc", "hide_progress_bar", "create_sample_u", "create_sample_pick"):
+            self._execute(_compose(_sql(setup)), {})
         self._org_plan = False
 
     def __enter__(self) -> _Generator:
@@ -756,7 +385,7 @@ class _Generator:
         tail_orgs = max(1, math.ceil(_TAIL_SHARE * scale.organizations))
         base_max = min(5, scale.contacts // scale.organizations)
         self._execute(
-            _ORG_PLAN_SQL,
+            _compose(_sql("create_org_plan")),
             {
                 **self._base_params(),
                 "org_prime": _coprime(scale.organizations, _PRIMES[2]),
@@ -803,26 +432,26 @@ class _Generator:
                 "renewal_span_days": 150,
             }
             timezone = _weighted_choice(exp.column("u_timezone"), _TIMEZONES)
-            sql = _ORGANIZATIONS_SQL.replace("{timezone}", timezone)
+            query = _compose(_sql("organizations"), timezone_choice=timezone)
         elif kind == "contacts":
-            sql = _CONTACTS_SQL
+            query = _compose(_sql("contacts"))
         elif kind == "memberships":
             self._ensure_org_plan()
-            sql = _MEMBERSHIPS_SQL
+            query = _compose(_sql("memberships"))
             params["second_org_share"] = _SECOND_ORG_SHARE
         elif kind == "subscriptions":
-            sql = _SUBSCRIPTIONS_SQL
+            query = _compose(_sql("subscriptions"))
             params["audiences"] = [audience for audience, _ in _AUDIENCES]
             params["audience_shares"] = [share for _, share in _AUDIENCES]
         else:
             raise ValueError(f"not a snapshot kind: {kind!r}")
         if changed is not None:
-            if kind not in _CHANGES_SQL:
+            if kind not in _CHANGED_KINDS:
                 raise ValueError(f"only organizations and contacts change hourly, not {kind!r}")
             at, share = changed
-            sql = _CHANGES_SQL[kind].replace("{snapshot}", sql)
+            query = _compose(_sql(f"change_{kind}"), snapshot=query)
             params |= {"changed_at": at, "stream": _epoch_us(at) // _HOUR_US, "share": share}
-        return self._copy(sql, params, path, fmt)
+        return self._copy(query, params, path, fmt)
 
     # -- activities -------------------------------------------------------------------------
 
@@ -852,37 +481,40 @@ class _Generator:
             "id_prefix": id_prefix,
             "id_digits": id_digits,
         }
-        rows = self._copy(
-            _ACTIVITIES_SQL.replace("{activity_type}", activity_type), params, path, fmt
-        )
+        query = _compose(_sql("activities"), activity_type_choice=activity_type)
+        rows = self._copy(query, params, path, fmt)
         return rows, rows - sum(segment.events for segment in segments if segment.own)
 
     # -- writing ----------------------------------------------------------------------------
 
-    def _copy(self, select: str, params: dict[str, Any], path: Path, fmt: str) -> int:
-        """COPY the select's rows to `path` in `fmt`, via a hidden partial file."""
-        params = _used(select, params)
-        described = self.con.execute(f"describe {select}", params).fetchall()
-        projection = ", ".join(_output_column(name, type_, fmt) for name, type_, *_ in described)
+    def _copy(self, query: exp.Expression, params: dict[str, Any], path: Path, fmt: str) -> int:
+        """COPY the query's rows to `path` in `fmt`, via a hidden partial file."""
+        described = self._execute(_compose(_sql("describe_rows"), rows=query), params).fetchall()
+        projection = [_output_column(name, type_, fmt) for name, type_, *_ in described]
+        rows = exp.select(*projection).from_(query.subquery())
         partial = path.with_name(f".{path.name}.partial")
         try:
-            (rows,) = self.con.execute(
-                f"copy (select {projection} from ({select})) to $path {_COPY_OPTIONS[fmt]}",
-                {**params, "path": str(partial)},
-            ).fetchone()
+            copy = _compose(_sql(f"copy_{fmt}"), rows=rows)
+            (written,) = self._execute(copy, {**params, "path": str(partial)}).fetchone()
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
-        return rows
+        return written
 
-    def _execute(self, sql: str, params: dict[str, Any]) -> None:
-        self.con.execute(sql, _used(sql, params))
+    def _execute(
+        self, statement: exp.Expression, params: dict[str, Any]
+    ) -> duckdb.DuckDBPyConnection:
+        """Run a composed statement; its `$name` placeholders are DuckDB parameters from `params`
+        (only the ones it uses: DuckDB rejects unused ones)."""
+        used = {node.name for node in statement.find_all(exp.Placeholder)}
+        values = {name: value for name, value in params.items() if name in used}
+        return self.con.execute(statement.sql(dialect="duckdb", comments=False), values)
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 _PRIMES = (1_000_003, 2_147_483_647, 998_244_353)
-_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_CHANGED_KINDS = ("organizations", "contacts")
 
 
 def _history_days(scale: SampleSize, start: datetime) -> list[list[_Segment]]:
@@ -945,7 +577,7 @@ def _apportion(total: int, weights: list[float]) -> list[int]:
     return counts
 
 
-def _weighted_choice(draw: exp.Expression, choices: tuple[tuple[str, float], ...]) -> str:
+def _weighted_choice(draw: exp.Expression, choices: tuple[tuple[str, float], ...]) -> exp.Case:
     """A CASE picking a value by cumulative weight for a uniform draw, built with sqlglot."""
     total = sum(weight for _, weight in choices)
     case, cumulative = exp.Case(), 0.0
@@ -955,29 +587,39 @@ def _weighted_choice(draw: exp.Expression, choices: tuple[tuple[str, float], ...
             exp.LT(this=draw.copy(), expression=_number(round(cumulative / total, 6))),
             exp.Literal.string(value),
         )
-    return case.else_(exp.Literal.string(choices[-1][0])).sql(dialect="duckdb")
+    return case.else_(exp.Literal.string(choices[-1][0]))
 
 
 def _number(value: float) -> exp.Literal:
     return exp.Literal.number(repr(value) if isinstance(value, float) else value)
 
 
-def _output_column(name: str, duckdb_type: str, fmt: str) -> str:
+def _output_column(name: str, duckdb_type: str, fmt: str) -> exp.Expression:
     """A column as the file format writes it: text timestamps, `;` tags in CSV, JSON objects."""
-    column = exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+    column = exp.column(exp.to_identifier(name, quoted=True))
     if duckdb_type == "TIMESTAMP" and fmt != "parquet":
-        return f"strftime({column}, '%Y-%m-%dT%H:%M:%SZ') as {column}"
-    if duckdb_type.endswith("[]") and fmt == "csv":
-        return f"array_to_string({column}, ';') as {column}"
-    if name == "properties" and fmt == "jsonl":
-        return f"{column}::json as {column}"
-    return column
+        value = exp.Anonymous(
+            this="strftime", expressions=[column, exp.Literal.string("%Y-%m-%dT%H:%M:%SZ")]
+        )
+    elif duckdb_type.endswith("[]") and fmt == "csv":
+        value = exp.Anonymous(this="array_to_string", expressions=[column, exp.Literal.string(";")])
+    elif name == "properties" and fmt == "jsonl":
+        value = exp.cast(column, exp.DataType.build("json"))
+    else:
+        return column
+    return exp.alias_(value, exp.to_identifier(name, quoted=True))
 
 
-def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters a statement names (DuckDB rejects unused ones)."""
-    names = set(_PARAMETER.findall(sql))
-    return {name: value for name, value in params.items() if name in names}
+def _sql(name: str) -> sqlfiles.SqlFile:
+    """A statement of `sql/sample/`."""
+    return sqlfiles.load(f"sample/{name}.sql")
+
+
+def _compose(sql_file: sqlfiles.SqlFile, **parts: exp.Expression) -> exp.Expression:
+    """The file's statement with the placeholders in `parts` replaced by those expressions (a
+    CASE, a query); its other placeholders stay `$name`, values DuckDB binds as parameters."""
+    kept = {name: exp.Placeholder(this=name) for name in sql_file.placeholders - set(parts)}
+    return sql_file.bind(**kept, **parts)
 
 
 def _coprime(modulus: int, prime: int) -> int:
