@@ -1,0 +1,4 @@
+-- Write the rows $rows to the file $path as JSON Lines.
+-- grain: one row: the count of rows written
+-- params: $rows, $path
+copy $rows to $path (format json)
