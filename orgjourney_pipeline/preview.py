@@ -13,6 +13,7 @@ from pathlib import Path
 from orgjourney_pipeline import catalog as journey_catalog
 from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
+from orgjourney_pipeline.journeys.problems import hint
 from orgjourney_pipeline.windows import steps as window_steps
 from orgjourney_pipeline.windows.journeys import prepare_journeys
 from orgjourney_pipeline.windows.plan import HOUR, Window
@@ -41,7 +42,12 @@ def preview(engine: Engine, journeys_dir: Path, journey_id: str, at: datetime) -
     current = catalog.by_id(journey_id)
     if current is None or current.journey is None:
         problems = [str(p) for p in catalog.errors if p.journey_id == journey_id]
-        detail = "; ".join(problems) if problems else "no journey file has that id"
+        known = [rj.journey_id for rj in catalog.run_journeys if rj.journey is not None]
+        detail = (
+            "; ".join(problems)
+            if problems
+            else "no journey file has that id" + hint(journey_id, known)
+        )
         raise UnknownJourney(f"journey '{journey_id}': {detail}")
     journey = current.journey
     alone = catalog.alone(journey)

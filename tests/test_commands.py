@@ -202,3 +202,19 @@ def test_fields_counts_the_values_journeys_can_filter_on(ran, orgjourney):
     ]
     text = orgjourney("fields").output
     assert "plan" in text and "1 of 2" in text and "page_viewed" in text
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+def test_preview_of_a_mistyped_journey_suggests_the_near_one(ran, orgjourney):
+    result = orgjourney("preview", "welcom", expect_exit=1)
+    assert "journey 'welcom': no journey file has that id (did you mean 'welcome'?)" in (
+        result.output
+    )
+
+
+def test_a_message_with_a_long_path_stays_on_one_line(ran, orgjourney, tmp_path):
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6) / "report.html"
+    result = orgjourney("report", "--html", str(deep))
+    assert f"report written to {deep}" in result.output.splitlines()

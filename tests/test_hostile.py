@@ -323,7 +323,7 @@ JOURNEY_CORPUS: dict[str, list[tuple[int, str]]] = {
     ],
     "billion-laughs-unknown-key.yaml": [(5, "journey: unknown key 'laughs'")],
     "not-a-mapping.yaml": [(1, "a journey file holds a mapping, got a list")],
-    "not-yaml.yaml": [(3, "not valid YAML")],
+    "not-yaml.yaml": [(2, "not valid YAML: the '[' opened here is never closed")],
     "duplicate-keys.yaml": [(5, 'not valid YAML: found duplicate key "version"')],
     "empty.yaml": [(1, "a journey file holds a mapping, got nothing")],
     "latin1.yaml": [(1, "cannot read the file")],

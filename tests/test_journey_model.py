@@ -683,7 +683,7 @@ def test_a_valid_timezone_is_kept():
 @pytest.mark.parametrize(
     ("text", "line"),
     [
-        (MINIMAL + "steps_extra: [a, b\n", 8),
+        (MINIMAL + "steps_extra: [a, b\n", 7),  # where the bracket opened
         ("id: t\nversion: 1\nentry:\n  when: tags\n tags: [a]\n", 5),
         ("id: t\nversion: 1\nid: u\n", 3),
         ("id: t\nversion: 1\nentry: {when: tags, tags: [a}\n", 3),
@@ -693,6 +693,59 @@ def test_invalid_yaml_reports_the_line_of_the_syntax_error(text, line):
     (problem,) = errors(text)
     assert problem.line == line
     assert problem.message.startswith("not valid YAML: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "explanation", "quoted", "caret"),
+    [
+        (
+            "id: t\nversion: 1\n\tstate: draft\n",
+            3,
+            "a tab here: YAML indents with spaces",
+            "→state: draft",
+            0,
+        ),
+        (
+            "id: t\nname: [open\nversion: 1\n",
+            2,
+            "the '[' opened here is never closed",
+            "name: [open",
+            6,
+        ),
+        ("id: t\nname: {a: 1\n", 2, "the '{' opened here is never closed", "name: {a: 1", 6),
+        (
+            "id: t\nname: 'open\nversion: 1\n",
+            2,
+            "the quote opened here is never closed",
+            "name: 'open",
+            6,
+        ),
+        (
+            "id: t\nentry:\n  when: tags\n tags: [a]\n",
+            4,
+            "this line is indented differently",
+            " tags: [a]",
+            1,
+        ),
+        (
+            "id: t\nname: a: b\n",
+            2,
+            "a ': ' inside a value: put the value in quotes",
+            "name: a: b",
+            7,
+        ),
+        ("id: t\nname: @x\n", 2, "a value cannot start with '@'", "name: @x", 6),
+    ],
+)
+def test_a_yaml_syntax_error_is_told_in_plain_words_with_the_line_and_a_caret(
+    text, line, explanation, quoted, caret
+):
+    (problem,) = errors(text)
+    first, shown, marker = problem.message.split("\n")
+    assert problem.line == line
+    assert first.startswith(f"not valid YAML: {explanation}")
+    assert shown == f"    {quoted}"
+    assert marker == "    " + " " * caret + "^"
 
 
 def test_a_file_that_is_not_a_mapping_is_an_error():

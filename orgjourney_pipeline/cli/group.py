@@ -19,8 +19,9 @@ from orgjourney_pipeline import catalog, warehouse
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import parse_instant
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# soft_wrap: text is never hard-wrapped (a long path in a note stays one greppable line).
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Instant(click.ParamType):

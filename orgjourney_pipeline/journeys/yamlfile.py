@@ -45,12 +45,55 @@ def read_yaml(text: str) -> YamlDocument:
     try:
         document = yaml.load(io.StringIO(text))
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        return YamlDocument(syntax_error=(line, f"not valid YAML: {error.problem or error}"))
+        return YamlDocument(syntax_error=syntax_error(error, text))
     except Exception as error:  # ruamel raises several unmarked errors on odd input
         return YamlDocument(syntax_error=(1, f"not valid YAML: {error}"))
     return YamlDocument(document, alias_problem=_alias_problem(yaml, text))
+
+
+def syntax_error(error: MarkedYAMLError, text: str) -> tuple[int, str]:
+    """The line of a YAML syntax error and its message in plain words, with the line quoted
+    and a caret under the place (a tab shown as `→`, one column like the others).
+
+    An unclosed bracket or quote is reported where it opened; anything else where the
+    parser stopped. A problem without a plain explanation keeps the parser's words.
+    """
+    problem, context = str(error.problem or error), str(error.context or "")
+    mark = error.problem_mark or error.context_mark
+    explanation = problem
+    if "'\\t'" in problem or "\t" in problem:
+        explanation = "a tab here: YAML indents with spaces, never tabs"
+    elif "cannot start any token" in problem:
+        character = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
+        explanation = f"a value cannot start with '{character}': put the value in quotes"
+    elif context.startswith(("while parsing a flow", "while scanning a quoted")):
+        bracket = {"sequence": "'['", "mapping": "'{'"}.get(context.split()[-1], "quote")
+        explanation = f"the {bracket} opened here is never closed"
+        if "flow" in context:
+            explanation += " (or a ',' is missing between its items)"
+        mark = error.context_mark or mark
+    elif "expected <block end>" in problem:
+        explanation = (
+            "this line is indented differently from the lines above it at its level"
+            " (indentation is the structure in YAML)"
+        )
+    elif "mapping values are not allowed" in problem:
+        explanation = (
+            "a ': ' inside a value: put the value in quotes, or check this line's indentation"
+        )
+    elif "could not find expected ':'" in problem:
+        explanation = "a key without its ':' (or a line indented as if it continued one)"
+    line = mark.line + 1 if mark else 1
+    return line, f"not valid YAML: {explanation}{_excerpt(text, mark)}"
+
+
+def _excerpt(text: str, mark) -> str:
+    """The line of `mark` and a caret under its column, indented below the message."""
+    lines = text.splitlines()
+    if mark is None or mark.line >= len(lines):
+        return ""
+    shown = lines[mark.line].replace("\t", "→")
+    return f"\n    {shown}\n    {' ' * min(mark.column, len(shown))}^"
 
 
 def _too_deep(yaml: YAML, text: str) -> tuple[int, str] | None:
