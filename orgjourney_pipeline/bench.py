@@ -6,7 +6,7 @@ measured side by side, window by window, in the same process on the same data:
 - `ratio`: the steady-state window against a hand-written bare-DuckDB lower bound of the same
   window's irreducible work (`lower_bound_window`), run right after it on the same warehouse;
 - `growth`: the same windows on the same data with 4x and 1x history, run in lockstep;
-- `reference_speedup`: the row-at-a-time reference model (`tests/reference`, from a checkout)
+- `reference_speedup`: the row-at-a-time reference model (`orgjourney_reference`)
   over the same windows, with a check that both produce the same sends.
 
 Phases: generate seeded inbox files (`sample`) and a mix of journeys (`write_journeys`);
@@ -22,13 +22,11 @@ JSON of `orgjourney bench --json`).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import platform
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -43,6 +41,7 @@ import psutil
 from ruamel.yaml import YAML
 from sqlglot import exp
 
+import orgjourney_reference as reference
 from orgjourney_pipeline import catalog, sample, sqlfiles, warehouse
 from orgjourney_pipeline import journeys as model
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
@@ -402,11 +401,6 @@ class _Bench:
         rolls up all history once); `reference_speedup_total` all of them.
         """
         options, result = self.options, self.result
-        reference = _import_reference()
-        if reference is None:
-            result["reference_speedup"] = None
-            self.notes.append("reference model not importable (run from a checkout with tests/)")
-            return
         count = max(2, options.reference_windows)
         con = warehouse.connect(self.root / "reference.duckdb")
         try:
@@ -435,20 +429,13 @@ class _Bench:
             raise RuntimeError(f"benchmark journeys do not validate: {problems[0]}")
         ends = [self._window(h).end for h in range(count)]
         reference_seconds: list[float] = []
-        if hasattr(reference.model, "Reference"):
-            # One invocation per window (the same journey files each time), timed one by one.
-            model_run = reference.model.Reference(inputs)
-            for end in ends:
-                clock = time.perf_counter()
-                model_run.invoke(reference.Invocation((end,), tuple(journeys), load))
-                reference_seconds.append(time.perf_counter() - clock)
-            tables = model_run.tables()
-        else:
+        # One invocation per window (the same journey files each time), timed one by one.
+        model_run = reference.model.Reference(inputs)
+        for end in ends:
             clock = time.perf_counter()
-            tables = reference.run_reference(
-                inputs, [reference.Invocation(tuple(ends), tuple(journeys), load)]
-            )
-            reference_seconds = [time.perf_counter() - clock]
+            model_run.invoke(reference.Invocation((end,), tuple(journeys), load))
+            reference_seconds.append(time.perf_counter() - clock)
+        tables = model_run.tables()
         same = tables["sends"] == engine_sends
         result["reference_windows"] = count
         result["reference_engine_seconds"] = [round(x, 3) for x in engine_seconds]
@@ -1236,18 +1223,3 @@ def _machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-
-
-def _import_reference():
-    """The row-at-a-time reference model from the checkout's `tests/` folder, or None."""
-    tests = Path(__file__).resolve().parents[1] / "tests"
-    if not (tests / "reference" / "__init__.py").is_file():
-        return None
-    if str(tests) not in sys.path:
-        sys.path.insert(0, str(tests))
-    try:
-        reference = importlib.import_module("reference")
-        reference.model = importlib.import_module("reference.model")
-    except ImportError:
-        return None
-    return reference
