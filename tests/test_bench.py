@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from orgjourney_pipeline import bench
 from orgjourney_pipeline import journeys as language
+from orgjourney_pipeline.bench import lower_bound
 from orgjourney_pipeline.cli import cli
 
 REQUIRED_KEYS = {
@@ -117,6 +118,24 @@ def test_the_journey_mix_covers_every_entry_kind_and_frequency(tmp_path: Path) -
         "tag_org",
         "update_org",
         "exit",
+    }
+
+
+def test_the_lower_bound_knows_every_entry_kind() -> None:
+    assert set(lower_bound.ENTRY_BOUNDS) == set(language.ENTRY_KINDS)
+
+
+def test_the_lower_bound_triggers_are_the_activity_entries_waits_and_attributions(
+    tmp_path: Path,
+) -> None:
+    bench.write_journeys(tmp_path, 10)
+    journeys, _ = language.load_journeys(tmp_path)
+    rows = lower_bound.triggers(journeys).to_pylist()
+    entries = {(row["journey_id"], row["activity_type"]) for row in rows if row["kind"] == "entry"}
+    assert entries == {(j.id, j.entry.activity) for j in journeys if j.entry.when == "activity"}
+    waits = {row["journey_id"] for row in rows if row["kind"] == "enrollment"}
+    assert waits == {
+        j.id for j in journeys if j.attribution or any(s.WAITS_FOR_ACTIVITY for s in j.steps)
     }
 
 
