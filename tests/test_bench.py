@@ -183,6 +183,20 @@ def test_the_cli_writes_the_json(tmp_path: Path) -> None:
     assert moved > 0  # some fell due within the run's windows
 
 
+def test_the_sweeps_measure_each_curve_point_by_point(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(bench.sweeps, "SWEEPS", {"history": (0.5, 1.0), "journeys": (3,)})
+    phases: list[str] = []
+    curves = bench.run_sweeps(
+        "xs", journeys=3, windows=1, workdir=tmp_path / "work", progress=phases.append
+    )
+    assert phases[0] == "generate data" and len(phases) == 3
+    assert [p["value"] for p in curves["history"]] == [0.5, 1.0]
+    low, high = curves["history"]
+    assert 0 < low["history_events"] < high["history_events"]
+    (point,) = curves["journeys"]
+    assert len(point["window_seconds"]) == 1 and point["window_s"] > 0
+
+
 def test_the_sweep_charts_are_pngs_one_per_curve(tmp_path: Path) -> None:
     def point(value, x, seconds):
         return {

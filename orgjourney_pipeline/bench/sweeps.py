@@ -12,13 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from orgjourney_pipeline import sample, warehouse
+from orgjourney_pipeline.bench import measure
 from orgjourney_pipeline.bench.journeys import write_journeys
-from orgjourney_pipeline.bench.measure import (
-    Progress,
-    bench_sql,
-    ingest,
-    memory_limit_mb,
-)
+from orgjourney_pipeline.bench.measure import Progress, bench_sql, ingest, memory_limit_mb
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.windows.run import run_windows
 
@@ -50,7 +46,7 @@ def run_sweeps(
     step = progress or (lambda _phase: None)
     size = sample.SCALES[scale]
     curves: dict[str, Any] = {"scale": scale, "journey_count": journeys, "windows": windows}
-    with workdir(workdir) as root:
+    with measure.workdir(workdir) as root:
         step("generate data")
         manifest = sample.write_sample(root / "history", size, seed, formats="parquet")
         snapshots = [p for p in manifest.files if not p.name.startswith("activities")]
