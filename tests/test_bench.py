@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from orgjourney_pipeline import bench
 from orgjourney_pipeline import journeys as language
+from orgjourney_pipeline.bench import lower_bound
 from orgjourney_pipeline.cli import cli
 
 REQUIRED_KEYS = {
@@ -120,6 +121,24 @@ def test_the_journey_mix_covers_every_entry_kind_and_frequency(tmp_path: Path) -
     }
 
 
+def test_the_lower_bound_knows_every_entry_kind() -> None:
+    assert set(lower_bound.ENTRY_BOUNDS) == set(language.ENTRY_KINDS)
+
+
+def test_the_lower_bound_triggers_are_the_activity_entries_waits_and_attributions(
+    tmp_path: Path,
+) -> None:
+    bench.write_journeys(tmp_path, 10)
+    journeys, _ = language.load_journeys(tmp_path)
+    rows = lower_bound.triggers(journeys).to_pylist()
+    entries = {(row["journey_id"], row["activity_type"]) for row in rows if row["kind"] == "entry"}
+    assert entries == {(j.id, j.entry.activity) for j in journeys if j.entry.when == "activity"}
+    waits = {row["journey_id"] for row in rows if row["kind"] == "enrollment"}
+    assert waits == {
+        j.id for j in journeys if j.attribution or any(s.WAITS_FOR_ACTIVITY for s in j.steps)
+    }
+
+
 def test_the_cli_writes_the_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     outcome = CliRunner().invoke(
@@ -162,6 +181,20 @@ def test_the_cli_writes_the_json(tmp_path: Path) -> None:
         ).fetchone()[0]
     assert generated == (40, 40)
     assert moved > 0  # some fell due within the run's windows
+
+
+def test_the_sweeps_measure_each_curve_point_by_point(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(bench.sweeps, "SWEEPS", {"history": (0.5, 1.0), "journeys": (3,)})
+    phases: list[str] = []
+    curves = bench.run_sweeps(
+        "xs", journeys=3, windows=1, workdir=tmp_path / "work", progress=phases.append
+    )
+    assert phases[0] == "generate data" and len(phases) == 3
+    assert [p["value"] for p in curves["history"]] == [0.5, 1.0]
+    low, high = curves["history"]
+    assert 0 < low["history_events"] < high["history_events"]
+    (point,) = curves["journeys"]
+    assert len(point["window_seconds"]) == 1 and point["window_s"] > 0
 
 
 def test_the_sweep_charts_are_pngs_one_per_curve(tmp_path: Path) -> None:

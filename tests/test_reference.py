@@ -5,24 +5,27 @@ journeys whose states and versions change between invocations) run through the C
 through the reference; every output table must be equal. Also: windows run in several
 invocations give the same tables as fewer; a second run and a dry run change nothing.
 
-Profiles (`reference/profiles.py`): `default` and `ci` (a few examples, under two minutes) and
-`long` (thousands): `pytest -p tests.reference.profiles --hypothesis-profile=long
-tests/test_reference.py`.
+Profiles (`orgjourney_reference/profiles.py`): `default` and `ci` (a few examples, under two
+minutes) and `long` (thousands): `pytest -p orgjourney_reference.profiles
+--hypothesis-profile=long tests/test_reference.py`.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from hypothesis import given, note
-from reference import profiles, run_reference
-from reference.model import TABLES, Activity, Snapshot
-from reference.world import Driver, World, run_engine, worlds
 
+import orgjourney_reference
 from orgjourney_pipeline import checks, warehouse
+from orgjourney_pipeline import journeys as language
+from orgjourney_reference import profiles, run_reference
+from orgjourney_reference.model import TABLES, Activity, Snapshot
+from orgjourney_reference.world import Driver, World, run_engine, worlds
 
 assert profiles  # registers the Hypothesis profiles
 
@@ -175,3 +178,42 @@ def test_regression_the_checks_judge_a_send_by_the_unsubscribe_audience_of_its_v
             ).fetchall()
         assert_output_checks_pass(Path(folder))
     assert sends == [(7, 2, 2)] + [(hour, 2, 3) for hour in (10, 13, 16, 19)]
+
+
+# -- written from the contract only ------------------------------------------------------------
+
+#: The engine's SQL and compiler code, which the reference must not use.
+ENGINE_MODULES = (
+    "orgjourney_pipeline.journeys.compile",
+    "orgjourney_pipeline.journeys.fusion",
+    "orgjourney_pipeline.journeys.sqlexpr",
+    "orgjourney_pipeline.journeys.templates",
+    "orgjourney_pipeline.sqlfiles",
+    "orgjourney_pipeline.windows",
+    "orgjourney_pipeline.engines",
+)
+
+
+def _is_engine(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in ENGINE_MODULES)
+
+
+def test_the_reference_shares_no_sql_or_compiler_code_with_the_engine():
+    """The reference imports of orgjourney_pipeline only the journey model (`journeys`, as
+    `jm`) and, in `world`, the command line that runs the engine it is compared with; of
+    the journey model it uses nothing defined in the engine's SQL or compiler modules."""
+    imported, used = set(), set()
+    for path in Path(orgjourney_reference.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "jm":
+                used.add(node.attr)
+    ours = {name for name in imported if name.startswith("orgjourney_pipeline")}
+    assert ours == {"orgjourney_pipeline.journeys", "orgjourney_pipeline.cli.cli"}
+    assert used, "the reference reads the journey model as `jm`"
+    engine = {n for n in used if _is_engine(getattr(getattr(language, n), "__module__", ""))}
+    engine |= {n for n in used if "compile" in n.lower() or "sql" in n.lower()}
+    assert engine == set()

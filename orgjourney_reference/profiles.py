@@ -7,7 +7,7 @@ own on two cores).
 The Hypothesis pytest plugin loads `--hypothesis-profile` before test modules are imported,
 so to select `long` load this module as a plugin too:
 
-    pytest -p tests.reference.profiles --hypothesis-profile=long tests/test_reference.py
+    pytest -p orgjourney_reference.profiles --hypothesis-profile=long tests/test_reference.py
 """
 
 from hypothesis import HealthCheck, settings

@@ -16,7 +16,12 @@ Entry points:
         the same over an ingested warehouse: raw inputs read with plain `select`s
         (`inputs_from_warehouse`), then one invocation of hourly windows from `start`.
 
-Import it with `tests/` on `sys.path` (`import reference`), as pytest does for the tests.
+A top-level package of the repository, in the wheel (`import orgjourney_reference`): the
+benchmark runs it as its row-at-a-time baseline. It is written from the contract only: it
+reads the parsed journey model (`orgjourney_pipeline.journeys`) and shares no SQL or
+compiler code with the engine (`tests/test_reference.py` holds it to that). `world` (random
+worlds, Hypothesis strategies) and `profiles` (Hypothesis profiles) need the `test` extra;
+importing the package does not import them.
 """
 
 from .model import (

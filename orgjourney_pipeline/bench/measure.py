@@ -1,0 +1,252 @@
+"""Measurement for the benchmark: timed ingests, resident memory, and the figures of a run.
+
+`window_figures`, `compaction_figures` and `state_figures` add their keys to the result
+dict of `run_bench` (the JSON of `orgjourney bench --json`); `targets` judges the issue's
+targets (`TARGETS`) on it; `machine` says where it ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import resource
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+
+from orgjourney_pipeline import sqlfiles, warehouse
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+from orgjourney_pipeline.ingest import ingest_paths
+from orgjourney_pipeline.windows import steps as sqlsteps
+from orgjourney_pipeline.windows.window import WindowResult
+
+#: Called with each phase's name as the run reaches it (a progress bar).
+Progress = Callable[[str], None]
+
+#: The issue's targets: (JSON key, comparison, bound, the scale it applies to).
+TARGETS = (
+    ("ratio", "<=", 3.0, "l"),
+    ("growth", "<=", 1.2, "l"),
+    ("peak_rss_mb", "<=", 8 * 1024, "l"),
+    ("backfill_s_per_window", "<=", 0.8, "m"),
+    ("reference_speedup", ">=", 50.0, "s"),
+)
+
+
+def bench_sql(name: str, **values: object) -> str:
+    """The bench SQL file `sql/bench/<name>.sql`, bound, as DuckDB SQL."""
+    return sqlfiles.load(f"bench/{name}.sql").sql(**values)
+
+
+def ingest(con: duckdb.DuckDBPyConnection, files: list[Path]) -> tuple[int, float]:
+    """Ingest files; (rows read, seconds). Rejects would make the figures meaningless."""
+    clock = time.perf_counter()
+    report = ingest_paths(con, files)
+    seconds = time.perf_counter() - clock
+    if not report.ok:
+        raise RuntimeError(f"benchmark input rejected: {[f.message for f in report.files]}")
+    return sum(f.rows_total for f in report.files), seconds
+
+
+@contextlib.contextmanager
+def workdir(given: Path | None) -> Iterator[Path]:
+    """`given`, emptied (and kept), or a temporary folder removed at the end."""
+    if given is not None:
+        given = Path(given)
+        if given.exists():
+            shutil.rmtree(given)
+        given.mkdir(parents=True)
+        yield given
+        return
+    with tempfile.TemporaryDirectory(prefix="orgjourney-bench-") as folder:
+        yield Path(folder)
+
+
+class RssSampler:
+    """Samples the process's resident memory every 50 ms; peaks per phase (`mark`)."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.peaks: dict[str, int] = {}
+        self.current = 0
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> RssSampler:
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.05):
+            self.current = max(self.current, self.process.memory_info().rss)
+
+    def mark(self, phase: str) -> None:
+        """End a phase: its peak is the largest sample since the previous mark."""
+        self.current = max(self.current, self.process.memory_info().rss)
+        self.peaks[phase], self.current = self.current, 0
+
+    def peak_mb(self, phase: str) -> int | None:
+        peak = self.peaks.get(phase)
+        return round(peak / 2**20) if peak else None
+
+    def by_phase(self) -> dict[str, int]:
+        return {phase: round(peak / 2**20) for phase, peak in self.peaks.items()}
+
+    def process_peak_mb(self) -> int:
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def memory_limit_mb() -> int:
+    """The warehouse's configured DuckDB memory limit, in MB."""
+    with duckdb.connect(config={"memory_limit": warehouse._config()["memory_limit"]}) as con:
+        (text,) = con.execute(bench_sql("memory_limit")).fetchone()
+    number, unit = text.split()
+    factor = {"KiB": 2**-10, "MiB": 1, "GiB": 2**10, "TiB": 2**20}.get(unit, 1)
+    return max(1, round(float(number) * factor))
+
+
+def median_phases(windows: list[WindowResult]) -> dict[str, float]:
+    """Each step's median seconds over the windows, the slowest first."""
+    names = {name for window in windows for name in window.step_seconds}
+    phases = {
+        name: round(statistics.median(w.step_seconds.get(name, 0.0) for w in windows), 4)
+        for name in names
+    }
+    return dict(sorted(phases.items(), key=lambda kv: -kv[1]))
+
+
+@dataclass
+class Twin:
+    """One warehouse of the run: the main one (4x history) or the 1x-history one."""
+
+    name: str
+    con: duckdb.DuckDBPyConnection
+    windows: list[WindowResult] = field(default_factory=list)
+
+
+@dataclass
+class Measured:
+    """What the hour-by-hour phase measured in each measured window, in order."""
+
+    hour_ingest: list[tuple[int, float]] = field(default_factory=list)  # (rows, seconds)
+    lower_bounds: list[dict[str, float]] = field(default_factory=list)  # part -> seconds
+    executions: list[int] = field(default_factory=list)  # step runs of the main window
+
+
+def window_figures(result: dict[str, Any], measured: list[WindowResult], runs: Measured) -> None:
+    """The steady-state figures: window seconds, the lower bound and the ratio, phases."""
+    seconds = [w.seconds for w in measured]
+    result["window_s"] = round(statistics.median(seconds), 4)
+    result["window_min_s"] = round(min(seconds), 4)
+    result["window_max_s"] = round(max(seconds), 4)
+    result["window_seconds"] = [round(s, 4) for s in seconds]
+    bounds = [sum(parts.values()) for parts in runs.lower_bounds]
+    result["lower_bound_s"] = round(statistics.median(bounds), 4)
+    result["lower_bound_seconds"] = [round(s, 4) for s in bounds]
+    result["lower_bound_parts_s"] = {
+        part: round(statistics.median(p[part] for p in runs.lower_bounds), 4)
+        for part in runs.lower_bounds[0]
+    }
+    # The ratio of medians, and the median of the per-window ratios (side by side).
+    result["ratio"] = round(result["window_s"] / result["lower_bound_s"], 2)
+    result["ratio_per_window"] = [round(w / b, 2) for w, b in zip(seconds, bounds, strict=True)]
+    result["phases_s"] = median_phases(measured)
+    result["python_overhead_s"] = round(
+        statistics.median(w.seconds - sum(w.step_seconds.values()) for w in measured), 4
+    )
+    result["statements_per_window"] = len(result["phases_s"])
+    result["step_runs_per_window"] = round(statistics.median(runs.executions))
+    result["sends_per_window"] = round(
+        statistics.median(w.counts.get("82_record_sends", 0) for w in measured)
+    )
+    result["entries_per_window"] = round(
+        statistics.median(w.counts.get("57_new_enrollments", 0) for w in measured)
+    )
+    rows = sum(r for r, _ in runs.hour_ingest)
+    result["ingest_hour_rows"] = round(rows / len(runs.hour_ingest))
+    result["ingest_hour_rows_per_s"] = round(rows / sum(s for _, s in runs.hour_ingest))
+
+
+def growth_figures(
+    result: dict[str, Any], measured: list[WindowResult], quarter: list[WindowResult] | None
+) -> None:
+    """The growth figures: the same windows with 4x history against 1x (None: no 1x twin)."""
+    if quarter is None:
+        result["growth"] = None
+        return
+    t1 = statistics.median(w.seconds for w in quarter)
+    result["growth"] = round(result["window_s"] / t1, 3)
+    result["growth_window_1x_s"] = round(t1, 4)
+    result["growth_per_window"] = [
+        round(a.seconds / b.seconds, 3) for a, b in zip(measured, quarter, strict=True)
+    ]
+    result["growth_phases_1x_s"] = median_phases(quarter)
+
+
+def compaction_figures(result: dict[str, Any], con: duckdb.DuckDBPyConnection) -> None:
+    """Time the steps that only the window ending at midnight UTC runs (merging the recent
+    part of the activity rollup into `contact_activity`), over what the windows so far left
+    in the recent part, in a transaction rolled back after. The measured windows do not end
+    at midnight, so this cost is not in `window_s`; once a day, it adds to one window."""
+    steps = [
+        step
+        for step in sqlsteps.load_steps()
+        if isinstance(step, sqlsteps.SqlStep) and step.when == "compact_activity"
+    ]
+    (recent_rows,) = con.execute(bench_sql("compaction_recent_rows")).fetchone()
+    with warehouse.transaction(con, commit=False):
+        clock = time.perf_counter()
+        for step in steps:
+            sqlsteps.run_step(DuckDBEngine(con), step, {"compact_activity": True})
+        seconds = time.perf_counter() - clock
+    result["compaction_s"] = round(seconds, 4)
+    result["compaction_recent_rows"] = recent_rows
+    result["compaction_s_per_window"] = round(seconds / 24, 4)
+
+
+def state_figures(result: dict[str, Any], con: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse's state after the run: events, active enrollments, sends."""
+    events, active, sends = con.execute(bench_sql("state_counts")).fetchone()
+    result["history_events"] = events
+    result["active_enrollments"] = active
+    result["sends_total"] = sends
+
+
+def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each issue target: its bound, the value here, and whether it holds (None: not measured
+    or another scale)."""
+    judged = {}
+    for key, op, bound, scale in TARGETS:
+        value = result.get(key)
+        applies = result["scale"] == scale
+        met = None
+        if value is not None and applies:
+            met = value <= bound if op == "<=" else value >= bound
+        judged[key] = {"target": f"{op} {bound:g} at scale {scale}", "value": value, "met": met}
+    return judged
+
+
+def machine() -> dict[str, Any]:
+    """The machine the figures come from."""
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "duckdb": duckdb.__version__,
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
