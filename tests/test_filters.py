@@ -5,7 +5,7 @@ would produce), compiles with `compile_filter` and runs
 `select org_id from organizations_at o where <filter>` against tables shaped like the
 warehouse's `organizations_at`, `contacts_at`, `memberships_at`, `contact_activity_parts` and
 `activities`. Every case, and a property test over random filters and rows, also runs
-through the reference model's evaluator (`tests/reference/`, written from SPEC §3 alone): one
+through the reference model's evaluator (`orgjourney_reference`, written from SPEC §3 alone): one
 table of cases, two implementations that must agree with it and with each other.
 """
 
@@ -19,7 +19,6 @@ import pytest
 import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference.model import Activity, Inputs, Reference
 from sqlglot import exp
 
 from orgjourney_pipeline import journeys
@@ -29,6 +28,7 @@ from orgjourney_pipeline.journeys.filters import (
     compile_filter,
     where_properties,
 )
+from orgjourney_reference.model import Activity, Inputs, Reference
 
 WINDOW_END = datetime(2026, 1, 5, 10, 0)
 TODAY = date(2026, 1, 5)
