@@ -4,15 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test validate dagster clean
+.PHONY: setup demo test differential differential-long reliability validate dagster clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "==> making the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> upgrading pip"
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "==> installing orgjourney and its dependencies (about 90 s on a fresh machine)"
+	$(BIN)/pip install --progress-bar on -e '.[test]'
 	touch $(STAMP)
+	@echo "==> ready: $(VENV)"
 
 demo: $(STAMP)
 	$(BIN)/orgjourney demo
@@ -22,6 +26,19 @@ test: $(STAMP)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/pytest -n 2
+
+# The differential tests with more examples than the default run: `differential` (CI) draws
+# 40 new worlds per test, `differential-long` 1000 (about an hour and a half on two cores).
+REFERENCE_PROFILES := -p orgjourney_reference.profiles tests/test_reference.py
+differential: $(STAMP)
+	$(BIN)/pytest -n 2 -p no:cacheprovider $(REFERENCE_PROFILES) --hypothesis-profile=extended
+
+differential-long: $(STAMP)
+	$(BIN)/pytest -n 2 -p no:cacheprovider $(REFERENCE_PROFILES) --hypothesis-profile=long
+
+# Crash and concurrency tests in rounds, and determinism; prints the totals.
+reliability: $(STAMP)
+	$(BIN)/python tools/reliability.py
 
 validate: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
