@@ -46,6 +46,8 @@ class JourneySummary:
     """One row of `journey_summary`: a journey's enrollments by status and its conversions."""
 
     journey_id: str
+    name: str | None
+    state: str
     entered: int
     active: int
     completed: int
@@ -172,6 +174,8 @@ def _summary_table_html(rows: list[JourneySummary]) -> str:
         f"<th>{name}</th>"
         for name in (
             "journey",
+            "name",
+            "state",
             "entered",
             "active",
             "completed",
@@ -182,6 +186,7 @@ def _summary_table_html(rows: list[JourneySummary]) -> str:
     )
     body = "".join(
         f'<tr><td><a href="#{escape(r.journey_id)}">{escape(r.journey_id)}</a></td>'
+        + f"<td>{escape(r.name or '')}</td><td>{escape(r.state)}</td>"
         + "".join(
             f'<td class="n">{value}</td>'
             for value in (r.entered, r.active, r.completed, r.exited, r.converted)

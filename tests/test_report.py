@@ -76,11 +76,11 @@ def ran(scenario):
 
 def test_journey_summary_and_journey_funnel_count_what_happened(ran):
     assert ran.rows(
-        "select journey_id, entered, active, completed, exited, converted, conversion_rate "
-        "from journey_summary order by journey_id"
+        "select journey_id, name, state, entered, active, completed, exited, converted,"
+        " conversion_rate from journey_summary order by journey_id"
     ) == [
-        ("idea", 0, 0, 0, 0, 0, None),
-        ("welcome", 3, 0, 2, 1, 1, 0.3333),
+        ("idea", "An idea", "draft", 0, 0, 0, 0, 0, None),
+        ("welcome", "Welcome", "published", 3, 0, 2, 1, 1, 0.3333),
     ]
     assert ran.rows(
         "select journey_version, position, step_id, reached, sent, suppressed, converted "
@@ -89,6 +89,14 @@ def test_journey_summary_and_journey_funnel_count_what_happened(ran):
         (1, 1, "mail", 3, 3, 1, 0),
         (1, 2, "wait", 3, 0, 0, 1),  # o2 converted at 10:30, after reaching `wait` at 10:00
         (1, 3, "follow", 2, 2, 1, 0),
+    ]
+
+
+def test_journey_summary_says_a_stopped_journey_is_stopped(ran):
+    (ran.paths["journeys"] / "welcome.yaml").write_text("id: welcome\nversion: [\n")
+    ran.run(at("12:00"), expect_exit=1)
+    assert ran.rows("select state from journey_summary where journey_id = 'welcome'") == [
+        ("stopped",)
     ]
 
 
@@ -103,8 +111,18 @@ def cells(output: str, first: str) -> list[str]:
 
 def test_report_prints_the_summary_and_each_funnel(ran):
     output = ran.invoke("report").output
-    assert cells(output, "welcome") == ["welcome", "3", "0", "2", "1", "1", "33.3%"]
-    assert cells(output, "idea") == ["idea", "0", "0", "0", "0", "0", "-"]
+    assert cells(output, "welcome") == [
+        "welcome",
+        "Welcome",
+        "published",
+        "3",
+        "0",
+        "2",
+        "1",
+        "1",
+        "33.3%",
+    ]
+    assert cells(output, "idea") == ["idea", "An idea", "draft", "0", "0", "0", "0", "0", "-"]
     assert "funnel: welcome" in output and "funnel: idea" in output
 
     only = ran.invoke("report", "--journey", "welcome").output

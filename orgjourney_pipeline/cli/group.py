@@ -7,6 +7,7 @@ library, and prints what happened on `console` (or `errors`, standard error).
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,9 +20,15 @@ from orgjourney_pipeline import catalog, warehouse
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import parse_instant
 
+
+def _width(stream) -> int | None:
+    """A terminal's own width; else 160 columns, so tables in logs and pipes keep theirs."""
+    return None if stream.isatty() else 160
+
+
 # soft_wrap: text is never hard-wrapped (a long path in a note stays one greppable line).
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+errors = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 class Instant(click.ParamType):

@@ -164,11 +164,15 @@ def summary_table(rows: list[reports.JourneySummary]) -> Table:
     """`journey_summary` as a rich table."""
     table = Table(title="journey summary", pad_edge=False)
     table.add_column("journey", overflow="fold")
+    table.add_column("name", overflow="fold")
+    table.add_column("state", no_wrap=True)
     for name in ("entered", "active", "completed", "exited", "converted", "rate"):
         table.add_column(name, justify="right", min_width=len(name), no_wrap=True)
     for row in rows:
         table.add_row(
             row.journey_id,
+            row.name or "",
+            row.state,
             str(row.entered),
             str(row.active),
             str(row.completed),

@@ -1,9 +1,18 @@
--- Per journey (all versions): enrollments by status, conversions and the conversion rate.
+-- Per journey (all versions): its name (of the newest version), its state (the one it last
+-- ran with, `stopped` included; else its newest version's), enrollments by status,
+-- conversions and the conversion rate.
 -- grain: one row per journey
 -- params: none
 create or replace view journey_summary as
 with ids as (
-    select distinct journey_id from journeys
+    select journey_id, name, state
+    from journeys
+    qualify row_number() over (partition by journey_id order by version desc) = 1
+),
+last_runs as (
+    select journey_id, state
+    from journey_runs
+    qualify row_number() over (partition by journey_id order by window_end desc) = 1
 ),
 counts as (
     select
@@ -20,6 +29,8 @@ converted as (
 )
 select
     ids.journey_id,
+    ids.name,
+    coalesce(last_runs.state, ids.state) as state,
     coalesce(counts.entered, 0) as entered,
     coalesce(counts.active, 0) as active,
     coalesce(counts.completed, 0) as completed,
@@ -30,5 +41,6 @@ select
         else round(coalesce(converted.converted, 0) / counts.entered, 4)
     end as conversion_rate
 from ids
+left join last_runs using (journey_id)
 left join counts using (journey_id)
 left join converted using (journey_id)
