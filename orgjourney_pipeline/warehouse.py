@@ -208,8 +208,14 @@ def view_files() -> list[Path]:
     return sorted((sql_dir() / "views").glob("*.sql"))
 
 
+def comment_files() -> list[Path]:
+    """The comments on the analysts' tables and views (a view's is lost when it is recreated)."""
+    return sorted((sql_dir() / "comments").glob("*.sql"))
+
+
 def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the schema files not yet recorded in `schema_migrations`, then recreate the views.
+    """Apply the schema files not yet recorded in `schema_migrations`, then recreate the views
+    and comment the tables and views (`sql/comments/`).
 
     Returns the names of the schema files applied. Refuses (`MigrationChanged`) a warehouse
     whose applied schema file was edited since, before applying anything. The in-process
@@ -232,6 +238,8 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
             newly_applied.append(path.name)
         with transaction(con):
             for path in view_files():
+                con.execute(sqlfiles.load(path).sql())
+            for path in comment_files():
                 con.execute(sqlfiles.load(path).sql())
     return newly_applied
 

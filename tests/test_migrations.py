@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from sqlglot import exp
 
-from orgjourney_pipeline import sqlfiles, warehouse
+from orgjourney_pipeline import contract, sqlfiles, warehouse
 from orgjourney_pipeline.settings import sql_dir
 
 ANALYSTS_VIEWS = {
@@ -74,6 +74,27 @@ def test_a_view_reads_only_tables_and_the_views_created_before_it():
         read = {table.name for table in query.find_all(exp.Table)} - ctes
         assert read & ANALYSTS_VIEWS <= created, f"{path.name} reads a view created after it"
         created.add(view_name(path))
+
+
+def comments(con) -> dict[str, str]:
+    rows = con.execute(
+        "select table_name, comment from duckdb_tables() where comment is not null"
+        " union all select view_name, comment from duckdb_views() where comment is not null"
+    ).fetchall()
+    return dict(rows)
+
+
+def test_every_table_and_view_of_the_contract_says_what_one_row_is(con):
+    found = comments(con)
+    assert set(found) >= set(contract.TIME_COLUMNS)
+    for name in contract.TIME_COLUMNS:
+        assert found[name].startswith("One row per "), name
+
+
+def test_a_view_keeps_its_comment_when_an_upgrade_recreates_it(con):
+    before = comments(con)
+    warehouse.upgrade(con)
+    assert comments(con) == before
 
 
 def test_a_changed_view_reaches_a_warehouse_made_before(sql_copy, tmp_path):
