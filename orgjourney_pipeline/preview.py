@@ -31,6 +31,26 @@ class PreviewResult:
     first_send_due: bool
     recipients: list[tuple[str, str, str, str | None, str | None]]
 
+    def document(self, journey_id: str, at: datetime) -> dict:
+        """The `preview --json` document (docs/schemas/preview.schema.json)."""
+        return {
+            "journey_id": journey_id,
+            "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "entering": [{"org_id": org_id, "name": name} for org_id, name in self.entering],
+            "first_send_step": self.first_send_step,
+            "first_send_due": self.first_send_due,
+            "recipients": [
+                {
+                    "org_id": org_id,
+                    "contact_id": contact_id,
+                    "channel": channel,
+                    "address": address,
+                    "suppressed": reason,
+                }
+                for org_id, contact_id, channel, address, reason in self.recipients
+            ],
+        }
+
 
 class UnknownJourney(LookupError):
     """No valid journey file has that id."""

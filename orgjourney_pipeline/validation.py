@@ -45,6 +45,25 @@ class Validation:
     def sorted_problems(self) -> list[Problem]:
         return sorted(self.problems, key=lambda p: (str(p.file), p.line, p.message))
 
+    def document(self) -> dict:
+        """The `validate --json` document (docs/schemas/validate.schema.json)."""
+        return {
+            "valid": not self.errors,
+            "files": self.files,
+            "journeys": sorted(journey.id for journey in self.journeys),
+            "fields_checked": self.fields_checked,
+            "problems": [
+                {
+                    "file": str(p.file),
+                    "line": p.line,
+                    "severity": p.severity,
+                    "journey_id": p.journey_id,
+                    "message": p.message,
+                }
+                for p in self.sorted_problems()
+            ],
+        }
+
 
 def validate(
     sources: Path | Sequence[Path],

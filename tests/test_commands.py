@@ -218,3 +218,49 @@ def test_a_message_with_a_long_path_stays_on_one_line(ran, orgjourney, tmp_path)
     deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6) / "report.html"
     result = orgjourney("report", "--html", str(deep))
     assert f"report written to {deep}" in result.output.splitlines()
+
+
+# -- validate and preview as JSON --------------------------------------------------------------
+
+
+def test_validate_json_lists_each_problem_and_exits_1(ran, orgjourney):
+    (ran.paths["journeys"] / "broken.yaml").write_text(
+        "id: broken\nversion: 1\nstate: publishd\nentry: {when: tags, tags: [a]}\n"
+    )
+    found = document(orgjourney("validate", "--json", expect_exit=1), "validate.schema.json")
+    assert found["valid"] is False and found["files"] == 2 and found["fields_checked"] is True
+    assert found["journeys"] == ["welcome"]  # the journeys whose files read without error
+    [problem] = found["problems"]
+    assert problem["file"].endswith("broken.yaml") and problem["line"] == 3
+    assert problem["journey_id"] == "broken" and problem["severity"] == "error"
+    assert "did you mean 'published'?" in problem["message"]
+
+
+def test_validate_json_of_valid_files_exits_0(ran, orgjourney):
+    found = document(orgjourney("validate", "--json"), "validate.schema.json")
+    assert found == {
+        "valid": True,
+        "files": 1,
+        "journeys": ["welcome"],
+        "fields_checked": True,
+        "problems": [],
+    }
+
+
+def test_preview_json_names_who_would_enter_and_get_the_first_send(ran, orgjourney):
+    ran.events(("f2", "c3", "form_submitted", at("10:30")))
+    orgjourney("ingest")
+    result = orgjourney("preview", "welcome", "--at", at("11:00"), "--json")
+    found = document(result, "preview.schema.json")
+    assert found["journey_id"] == "welcome" and found["at"] == f"{DAY}T11:00:00Z"
+    assert found["entering"] == [{"org_id": "o2", "name": "Beta"}]
+    assert found["first_send_step"] == "mail" and found["first_send_due"] is True
+    assert found["recipients"] == [
+        {
+            "org_id": "o2",
+            "contact_id": "c3",
+            "channel": "email",
+            "address": None,
+            "suppressed": "no_email",
+        }
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,14 @@ import click
 from rich.table import Table
 
 from orgjourney_pipeline import warehouse
-from orgjourney_pipeline.cli.group import INSTANT, cli, console, errors, open_warehouse
+from orgjourney_pipeline.cli.group import (
+    INSTANT,
+    JSON_OPTION,
+    cli,
+    console,
+    errors,
+    open_warehouse,
+)
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
 
@@ -44,8 +52,9 @@ def check(settings: Settings, inputs: bool, outputs: bool, now: datetime | None)
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@JSON_OPTION
 @click.pass_obj
-def validate(settings: Settings, files: tuple[Path, ...]) -> None:
+def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None:
     """Check the journey files (default: every one of the journeys folder).
 
     Prints `file:line: message` for each problem and exits 1 on errors. With a warehouse, the
@@ -64,6 +73,15 @@ def validate(settings: Settings, files: tuple[Path, ...]) -> None:
             result = validation.validate(sources, DuckDBEngine(con), warehouse.utc_now())
     else:
         result = validation.validate(sources, None, warehouse.utc_now())
+    if as_json:
+        click.echo(json.dumps(result.document(), indent=2))
+    else:
+        _print_validation(result, settings)
+    if result.errors:
+        sys.exit(1)
+
+
+def _print_validation(result, settings: Settings) -> None:
     for problem in result.sorted_problems():
         stream = errors if problem.severity == "error" else console
         line = str(problem) if problem.severity == "error" else f"{problem} (warning)"
@@ -75,9 +93,8 @@ def validate(settings: Settings, files: tuple[Path, ...]) -> None:
             soft_wrap=True,
             markup=False,
         )
-    if result.errors:
-        sys.exit(1)
-    console.print(f"{len(result.journeys)} journey file(s) valid")
+    if not result.errors:
+        console.print(f"{len(result.journeys)} journey file(s) valid")
 
 
 def print_check_results(results) -> None:

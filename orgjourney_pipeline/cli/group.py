@@ -53,6 +53,9 @@ class Instant(click.ParamType):
 
 INSTANT = Instant()
 
+# `--json` on the commands SPEC lists: one JSON document (its schema in docs/schemas/).
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
 # Errors the user can act on: their message is the whole story.
 USER_ERRORS = (
     warehouse.WarehouseBusy,

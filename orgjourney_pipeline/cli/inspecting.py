@@ -9,12 +9,10 @@ from rich.table import Table
 
 from orgjourney_pipeline import status as status_module
 from orgjourney_pipeline import warehouse
-from orgjourney_pipeline.cli.group import cli, console, open_warehouse
+from orgjourney_pipeline.cli.group import JSON_OPTION, cli, console, open_warehouse
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import format_instant
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
 @cli.command()

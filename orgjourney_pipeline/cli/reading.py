@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,14 @@ import click
 from rich.table import Table
 
 from orgjourney_pipeline import exports, reports, warehouse
-from orgjourney_pipeline.cli.group import INSTANT, cli, console, errors, open_warehouse
+from orgjourney_pipeline.cli.group import (
+    INSTANT,
+    JSON_OPTION,
+    cli,
+    console,
+    errors,
+    open_warehouse,
+)
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import format_instant
@@ -44,8 +52,9 @@ def report(settings: Settings, journey_id: str | None, html_path: Path | None) -
 @cli.command()
 @click.argument("journey_id")
 @click.option("--at", type=INSTANT, help="The instant to preview (default: now).")
+@JSON_OPTION
 @click.pass_obj
-def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
+def preview(settings: Settings, journey_id: str, at: datetime | None, as_json: bool) -> None:
     """Who would enter JOURNEY_ID now, and who would receive its first send; writes nothing."""
     from orgjourney_pipeline import preview as preview_module
 
@@ -55,6 +64,9 @@ def preview(settings: Settings, journey_id: str, at: datetime | None) -> None:
             result = preview_module.preview(DuckDBEngine(con), settings.journeys, journey_id, at)
     except preview_module.UnknownJourney as error:
         raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(result.document(journey_id, at), indent=2))
+        return
     console.print(
         f"journey {journey_id} as of {format_instant(at)}: "
         f"{len(result.entering)} organization(s) would enter"
