@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -84,6 +85,15 @@ CORPUS: dict[str, Outcome] = {
         ),
     ),
     "contacts-formula.csv": Outcome("loaded", rows=2, loaded=2),
+    # One bad file never stops the inbox (issue 15, class 3): zeroed bytes inside an
+    # uncompressed Parquet file, found only while its pages are decoded.
+    "organizations-zeroed-page.parquet": Outcome(
+        "rejected", message="cannot read as Parquet: Out of buffer"
+    ),
+    "contacts-zeroed-page-header.parquet": Outcome(
+        "rejected", message="cannot read as Parquet: TProtocolException"
+    ),
+    "activities-zeroed-page.parquet": Outcome("rejected", message="cannot read as Parquet"),
 }
 
 
@@ -240,6 +250,23 @@ def test_the_cli_names_each_file_rejected_whole_and_exits_1(orgjourney, cli_path
     for name, outcome in CORPUS.items():
         if outcome.status == "rejected":
             assert f"{name}: " in output, name
+
+
+def test_a_file_failing_while_read_is_rejected_and_the_inbox_goes_on(orgjourney, cli_paths):
+    inbox = cli_paths["inbox"]
+    shutil.copyfile(
+        HOSTILE / "organizations-zeroed-page.parquet", inbox / "organizations-a.parquet"
+    )
+    (inbox / "organizations-b.csv").write_text("org_id,name,snapshot_at\no9,After,2026-01-01\n")
+    (inbox / "activities-c.csv").write_text(
+        "event_id,contact_id,activity_type,occurred_at\ne1,c1,purchase,2026-01-05T09:10Z\n"
+    )
+    output = flat(orgjourney("ingest", expect_exit=1).output)
+    assert "organizations-a.parquet: cannot read as Parquet: Out of buffer" in output
+    with duckdb.connect(str(cli_paths["warehouse"]), read_only=True) as connection:
+        assert connection.execute("select org_id from organizations").fetchall() == [("o9",)]
+        assert connection.execute("select event_id from activities").fetchall() == [("e1",)]
+        assert connection.execute("select count(*) from ingested_files").fetchone() == (2,)
 
 
 # -- formula-looking values --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
 from orgjourney_pipeline.faults import maybe_fault
@@ -37,7 +38,7 @@ from orgjourney_pipeline.ingest.kinds import (
     file_format,
     file_kind,
 )
-from orgjourney_pipeline.ingest.readers import Source
+from orgjourney_pipeline.ingest.readers import Source, first_line
 from orgjourney_pipeline.sqlfiles import literal
 from orgjourney_pipeline.warehouse import transaction, utc_now
 
@@ -98,14 +99,30 @@ def ingest_file(
         with transaction(con):
             load.run(result, file_hash)
     except FileRejected as rejection:
-        return FileResult(
-            file=str(path), kind=kind, format=fmt, status="rejected", message=f"{path}: {rejection}"
+        return _rejected(path, kind, fmt, str(rejection))
+    except UNREADABLE as error:
+        # Any error reading this one file (a damaged Parquet page found only while decoding,
+        # a file changed or removed while read, ...) rejects it whole; the others go on.
+        return _rejected(
+            path, kind, fmt, f"cannot read as {FORMAT_NAMES[fmt]}: {first_line(error)}"
         )
     finally:
         load.cleanup()
     maybe_fault("ingest_file")
     result.status = "loaded"
     return result
+
+
+# What reading a file can raise: DuckDB's errors (its readers and casts), Arrow's, the
+# file system's and text decoding. The tests' InjectedFault is none of them.
+UNREADABLE = (duckdb.Error, pa.ArrowException, OSError, UnicodeError)
+FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
+
+
+def _rejected(path: Path, kind: str, fmt: str, why: str) -> FileResult:
+    return FileResult(
+        file=str(path), kind=kind, format=fmt, status="rejected", message=f"{path}: {why}"
+    )
 
 
 class FileLoad:
@@ -250,21 +267,15 @@ class FileLoad:
             reason = exp.cast(exp.Null(), "varchar")
         if columns[-1].name == "__snapshot_at" and columns[-1].source is None:
             values[-1] = sql.alias(literal(self.default_snapshot_at), "__snapshot_at")
-        try:
-            sql.run(
-                self.con,
-                "stage_rows",
-                reason=reason,
-                values=values,
-                parsed=parsed,
-                reads=reads,
-                relation=exp.to_identifier(source.relation),
-            )
-        except (duckdb.IOException, duckdb.InvalidInputException) as error:
-            if self.fmt != "parquet":
-                raise
-            # Parquet is only fully decoded here: a damaged file is found now.
-            raise FileRejected(f"cannot read as Parquet: {readers.first_line(error)}") from error
+        sql.run(
+            self.con,
+            "stage_rows",
+            reason=reason,
+            values=values,
+            parsed=parsed,
+            reads=reads,
+            relation=exp.to_identifier(source.relation),
+        )
 
     def _mark_duplicate_keys(self) -> None:
         """Reject later rows of a key within a snapshot, and rows of keys a snapshot has."""
