@@ -22,6 +22,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -63,7 +64,7 @@ CORPUS: dict[str, Outcome] = {
         loaded=1,
         reasons=("bad_json: line", "bad_json: line", "bad_timestamp: occurred_at"),
     ),
-    "contacts-latin1.csv": Outcome("rejected", message="'utf-8' codec can't decode byte 0xe9"),
+    "contacts-latin1.csv": Outcome("rejected", message="invalid UTF8 data"),
     "activities-latin1.jsonl": Outcome("rejected", message="valid UTF-8"),
     "activities-year-9999.csv": Outcome(
         "loaded", rows=3, loaded=2, reasons=("bad_timestamp: occurred_at",)
@@ -94,6 +95,19 @@ CORPUS: dict[str, Outcome] = {
         "rejected", message="cannot read as Parquet: TProtocolException"
     ),
     "activities-zeroed-page.parquet": Outcome("rejected", message="cannot read as Parquet"),
+    # The CSV reader's idea of a row is the standard's; timestamps as RFC 3339 has them
+    # (issue 15, class 4).
+    "organizations-quoted-newline-header.csv": Outcome("loaded", rows=2, loaded=2),
+    "organizations-header-no-line-end.csv": Outcome("loaded", rows=0),
+    "contacts-quoted-header-no-line-end.csv": Outcome("loaded", rows=0),
+    "activities-bom.jsonl": Outcome("loaded", rows=2, loaded=2),
+    "activities-lowercase-t-z.csv": Outcome("loaded", rows=3, loaded=3),
+    "activities-offset-beyond-18.csv": Outcome(
+        "loaded", rows=5, loaded=2, reasons=("bad_timestamp: occurred_at",) * 3
+    ),
+    "activities-years-after-offset.csv": Outcome(
+        "loaded", rows=5, loaded=2, reasons=("bad_timestamp: occurred_at",) * 3
+    ),
 }
 
 
@@ -250,6 +264,33 @@ def test_the_cli_names_each_file_rejected_whole_and_exits_1(orgjourney, cli_path
     for name, outcome in CORPUS.items():
         if outcome.status == "rejected":
             assert f"{name}: " in output, name
+
+
+def test_a_quoted_newline_in_a_header_field_is_part_of_its_name(con):
+    ingest_paths(con, [HOSTILE / "organizations-quoted-newline-header.csv"])
+    assert con.execute(
+        'select org_id, name, "note\nline two" from organizations order by 1'
+    ).fetchall() == [("o1", "Acme", "first"), ("o2", "Beta", "second")]
+
+
+def test_lowercase_t_and_z_and_offsets_up_to_18_hours_parse(con):
+    ingest_paths(con, [HOSTILE / "activities-lowercase-t-z.csv"])
+    ingest_paths(con, [HOSTILE / "activities-offset-beyond-18.csv"])
+    assert con.execute("select event_id, occurred_at from activities order by 1").fetchall() == [
+        ("f3", datetime(2026, 1, 4, 15, 10)),
+        ("f5", datetime(2026, 1, 6, 3, 10)),
+        ("l1", datetime(2026, 1, 5, 9, 10)),
+        ("l2", datetime(2026, 1, 5, 8, 10)),
+        ("l3", datetime(2026, 1, 5, 9, 10)),
+    ]
+
+
+def test_instants_outside_years_1_to_9999_after_the_offset_are_bad(con):
+    ingest_paths(con, [HOSTILE / "activities-years-after-offset.csv"])
+    assert con.execute("select event_id, occurred_at from activities order by 1").fetchall() == [
+        ("y3", datetime(1, 1, 1, 0, 30)),
+        ("y4", datetime(9999, 12, 31, 18, 0)),
+    ]
 
 
 def test_a_file_failing_while_read_is_rejected_and_the_inbox_goes_on(orgjourney, cli_paths):

@@ -169,11 +169,12 @@ HISTORY_COLUMNS = ("valid_from", "valid_to", "row_hash")
 # column text instead of being silently rounded.
 NUMBER_RE = r"-?(0|[1-9][0-9]{0,14})(\.[0-9]+)?([eE][+-]?[0-9]+)?"
 DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# ISO-8601 date-time: 'T' or space, minutes required, optional seconds and fraction, optional
-# offset (Z, +hh, +hhmm, +hh:mm). Stricter than DuckDB's cast, which also takes 'epoch' etc.
-DATETIME_RE = (
-    DATE_RE + r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?"
-)
+# ISO-8601 / RFC 3339 date-time: 'T' (either case) or space, minutes required, optional
+# seconds and fraction, optional offset (Z in either case, +hh, +hhmm, +hh:mm) up to ±18:00.
+# Stricter than DuckDB's cast, which also takes 'epoch' and offsets such as +99:00. The
+# instant must also fall in the years 1 to 9999 once the offset is applied (values/timestamp).
+_OFFSET_RE = r"([Zz]|[+-](0[0-9]|1[0-7])(:?[0-5][0-9])?|[+-]18(:?00)?)"
+DATETIME_RE = DATE_RE + r"[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?" + _OFFSET_RE + "?"
 TIMESTAMP_RE = f"({DATE_RE}|{DATETIME_RE})"
 NUMERIC_TYPES = (
     "TINYINT",

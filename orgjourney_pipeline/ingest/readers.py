@@ -8,7 +8,6 @@ columns' DuckDB types, the row count, and how to render a row as JSON text for
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,21 +49,20 @@ def close(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
-    """CSV with a header row, comma-delimited, every column as text (Arrow keeps row order)."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise FileRejected(f"cannot read as CSV: {error}") from error
+    """CSV with a header row, comma-delimited, every column as text (Arrow keeps row order).
+
+    Arrow reads the header and the rows alike (a quoted newline inside a header field is
+    part of the name, not the start of a row); DuckDB's strict parser checks the quoting.
+    """
+    header = _csv_header(path)
     names = [name.strip() for name in header]
     check_names(names)
     table = pa.table({"__row_number": pa.array([], pa.int64())})
     if names:
         if _strict_csv_rows(con, path, len(names)) == 0:
-            # Arrow cannot skip a header that does not end with a newline: no rows to read.
             table = pa.table({name: pa.array([], pa.string()) for name in names})
         else:
-            table = _arrow_csv(path, names)
+            table = _arrow_csv(path, header).rename_columns(names)
         table = table.append_column("__row_number", _row_numbers(table.num_rows))
     con.register(sql.CSV_VIEW, table)
     return Source(
@@ -73,6 +71,51 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         rows=table.num_rows,
         raw=raw_json(names),
     )
+
+
+_CSV_PARSE = pa_csv.ParseOptions(
+    delimiter=",", quote_char='"', double_quote=True, newlines_in_values=True
+)
+_HEADER_PARSE = pa_csv.ParseOptions(
+    delimiter=",",
+    quote_char='"',
+    double_quote=True,
+    newlines_in_values=True,
+    invalid_row_handler=lambda row: "skip",
+)
+_HEADER_ONLY = "cannot infer number of columns"  # Arrow, on a header without a line end
+_MAX_HEADER_ONLY = 2**26
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header's fields as Arrow parses them ([] for an empty file)."""
+    if path.stat().st_size == 0:
+        return []
+    block_size = pa_csv.ReadOptions().block_size
+    whole_file = min(path.stat().st_size + 1, _ARROW_MAX_BLOCK)
+    source: Path | pa.BufferReader = path
+    while True:
+        try:
+            # Only the header is wanted here: the rows are checked by DuckDB's strict parser
+            # next, which names the bad line (a row of the wrong width, bad UTF-8).
+            with pa_csv.open_csv(
+                source,
+                read_options=pa_csv.ReadOptions(block_size=block_size),
+                parse_options=_HEADER_PARSE,
+                convert_options=pa_csv.ConvertOptions(check_utf8=False),
+            ) as rows:
+                return rows.schema.names
+        except pa.ArrowInvalid as error:
+            header_only = _HEADER_ONLY in str(error) and isinstance(source, Path)
+            if header_only and path.stat().st_size < _MAX_HEADER_ONLY:
+                # A header without a line end: the same parser, given the line end.
+                source = pa.BufferReader(path.read_bytes() + b"\n")
+                continue
+            if "straddling" not in str(error) or block_size >= whole_file:
+                raise FileRejected(f"cannot read as CSV: {first_line(error)}") from error
+            block_size = min(block_size * 16, whole_file)
+        except (pa.ArrowException, UnicodeDecodeError) as error:
+            raise FileRejected(f"cannot read as CSV: {first_line(error)}") from error
 
 
 def _row_numbers(count: int) -> pa.Array:
@@ -98,8 +141,8 @@ def _strict_csv_rows(con: duckdb.DuckDBPyConnection, path: Path, width: int) -> 
 _ARROW_MAX_BLOCK = 2**31 - 1  # Arrow's CSV block size is an int32
 
 
-def _arrow_csv(path: Path, names: list[str]) -> pa.Table:
-    """Read the checked file with Arrow, every column as text.
+def _arrow_csv(path: Path, header: list[str]) -> pa.Table:
+    """Read the checked file with Arrow, its header and every column as text.
 
     Arrow parses in blocks (1 MiB by default) and fails on a record longer than a block
     ("straddling object straddles two block boundaries"). On that error only, the read is
@@ -112,14 +155,10 @@ def _arrow_csv(path: Path, names: list[str]) -> pa.Table:
         try:
             return pa_csv.read_csv(
                 path,
-                read_options=pa_csv.ReadOptions(
-                    column_names=names, skip_rows=1, block_size=block_size
-                ),
-                parse_options=pa_csv.ParseOptions(
-                    delimiter=",", quote_char='"', double_quote=True, newlines_in_values=True
-                ),
+                read_options=pa_csv.ReadOptions(block_size=block_size),
+                parse_options=_CSV_PARSE,
                 convert_options=pa_csv.ConvertOptions(
-                    column_types={name: pa.string() for name in names},
+                    column_types={name: pa.string() for name in header},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
