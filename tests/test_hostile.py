@@ -108,6 +108,9 @@ CORPUS: dict[str, Outcome] = {
     "activities-years-after-offset.csv": Outcome(
         "loaded", rows=5, loaded=2, reasons=("bad_timestamp: occurred_at",) * 3
     ),
+    # No value loses a digit (class 5): Parquet integers past 15 digits stay exact, as text.
+    "organizations-int64-19-digits.parquet": Outcome("loaded", rows=2, loaded=2),
+    "contacts-decimal-uint64-digits.parquet": Outcome("loaded", rows=2, loaded=2),
 }
 
 
@@ -290,6 +293,25 @@ def test_instants_outside_years_1_to_9999_after_the_offset_are_bad(con):
     assert con.execute("select event_id, occurred_at from activities order by 1").fetchall() == [
         ("y3", datetime(1, 1, 1, 0, 30)),
         ("y4", datetime(9999, 12, 31, 18, 0)),
+    ]
+
+
+def test_parquet_numbers_keep_every_digit(con):
+    ingest_paths(con, [HOSTILE / "organizations-int64-19-digits.parquet"])
+    ingest_paths(con, [HOSTILE / "contacts-decimal-uint64-digits.parquet"])
+    assert con.execute("select kind, name, type from custom_fields order by 1, 2").fetchall() == [
+        ("contacts", "account", "text"),
+        ("contacts", "ratio", "text"),
+        ("organizations", "crm_id", "text"),
+        ("organizations", "seats", "number"),
+    ]
+    assert con.execute("select org_id, crm_id, seats from organizations order by 1").fetchall() == [
+        ("o1", "1234567890123456789", 12.0),
+        ("o2", "5", 5.0),
+    ]
+    assert con.execute("select ratio, account from contacts order by contact_id").fetchall() == [
+        ("0.1234567890123456789", "18446744073709551615"),
+        ("2.5000000000000000000", "1"),  # a decimal's text keeps the file's scale
     ]
 
 

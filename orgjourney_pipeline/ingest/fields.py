@@ -79,7 +79,10 @@ def file_custom_types(
 ) -> dict[str, str | None]:
     """Each custom column's type in this file (None: no value to tell)."""
     if source.typed:
-        return {name: declared_type(source.columns[name]) for name in names}
+        types = {name: declared_type(source.columns[name]) for name in names}
+        for name in _numbers_losing_digits(con, source, names):
+            types[name] = "text"  # as in CSV: an id, not a quantity, kept exact as text
+        return types
     texts = [sql.alias(text_expression(sql.column(n, "r"), source.columns[n]), n) for n in names]
     counts = sql.run(
         con,
@@ -107,6 +110,30 @@ def file_custom_types(
         else:
             types[name] = "text"
     return types
+
+
+def _numbers_losing_digits(
+    con: duckdb.DuckDBPyConnection, source: Source, names: list[str]
+) -> list[str]:
+    """The typed numeric columns with a value a double would not keep exactly (one pass)."""
+    exact_types = [
+        (name, source.columns[name])
+        for name in names
+        if declared_type(source.columns[name]) == "number"
+        and source.columns[name].upper() not in ("FLOAT", "DOUBLE")
+    ]
+    if not exact_types:
+        return []
+    checks = []
+    for name, type_name in exact_types:
+        number = sql.column(name, "r")
+        declared = exp.DataType.build(type_name, dialect="duckdb")
+        round_trip = exp.TryCast(this=exp.cast(number.copy(), "double"), to=declared)
+        keeps = sql.expression("keeps_digits", number=number, round_trip=round_trip)
+        checks.append(sql.alias(keeps, name))
+    relation = exp.to_identifier(source.relation)
+    [kept] = sql.run(con, "custom_number_checks", checks=checks, relation=relation).fetchall()
+    return [name for (name, _), keeps in zip(exact_types, kept, strict=True) if not keeps]
 
 
 def declared_type(duckdb_type: str) -> str | None:
