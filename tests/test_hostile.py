@@ -175,6 +175,40 @@ def test_a_csv_with_a_10_mb_field_loads_its_other_rows(con, tmp_path):
     assert con.execute("select event_id from activities where event_id = 'big2'").fetchall()
 
 
+# A snapshot that repeats earlier content is still a snapshot (issue 15, class 6): folder in
+# tests/hostile/snapshots/ -> (the query, its rows as of each day after loading day1..day3
+# with --as-of that day, the day-3 bytes being day 1's). Loading day 3 again is a no-op.
+SNAPSHOT_DAYS = [datetime(2026, 1, 1), datetime(2026, 1, 2), datetime(2026, 1, 3)]
+SNAPSHOT_SEQUENCES: dict[str, tuple[str, list[list[tuple]]]] = {
+    "restored-organization": (
+        "select org_id from organization_versions where valid_from <= $at"
+        " and (valid_to is null or valid_to > $at) order by 1",
+        [[("o1",), ("o2",)], [("o1",)], [("o1",), ("o2",)]],
+    ),
+    "resubscribed": (
+        "select contact_id, status from subscription_versions where valid_from <= $at"
+        " and (valid_to is null or valid_to > $at) order by 1",
+        [[("c1", "subscribed")], [("c1", "unsubscribed")], [("c1", "subscribed")]],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SNAPSHOT_SEQUENCES))
+def test_a_snapshot_repeating_earlier_content_is_applied(con, name):
+    query, expected = SNAPSHOT_SEQUENCES[name]
+    folder = HOSTILE / "snapshots" / name
+    days = sorted(folder.iterdir())
+    first, third = next(days[0].iterdir()), next(days[2].iterdir())
+    assert first.read_bytes() == third.read_bytes()
+    for day, at in zip(days, SNAPSHOT_DAYS, strict=True):
+        [result] = ingest_paths(con, [day], as_of=at).files
+        assert result.status == "loaded", result.message
+    for at, rows in zip(SNAPSHOT_DAYS, expected, strict=True):
+        assert con.execute(query, {"at": at}).fetchall() == rows, at
+    [again] = ingest_paths(con, [days[2]], as_of=SNAPSHOT_DAYS[2]).files
+    assert again.status == "already_loaded"
+
+
 def assert_outcome(con, path: Path, expected: Outcome) -> None:
     """Ingest `path` alone into a fresh warehouse; check its result and every table."""
     [result] = ingest_paths(con, [path]).files

@@ -197,10 +197,36 @@ def test_a_file_loads_once_even_under_another_name(con, tmp_path):
     assert rows(con, "select count(*) from ingested_files") == [(1,)]
 
 
-def test_a_snapshot_file_loaded_again_does_not_make_a_new_snapshot(con, tmp_path):
+def test_a_snapshot_file_loaded_again_as_of_the_same_time_is_a_no_op(con, tmp_path):
     load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n", as_of=T1)
-    again = load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n", as_of=T2)
+    again = load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n", as_of=T1)
+    renamed = load(con, tmp_path / "organizations-copy.csv", "org_id,name\no1,A\n", as_of=T1)
+    unstated = load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n")
+    assert (again.status, renamed.status, unstated.status) == ("already_loaded",) * 3
+    assert rows(con, "select snapshot_at from snapshot_files") == [(T1,)]
+
+
+def test_a_snapshot_repeating_earlier_content_is_still_a_snapshot(con, tmp_path):
+    day1, day2, day3 = tmp_path / "day1", tmp_path / "day2", tmp_path / "day3"
+    load(con, day1 / "organizations.csv", "org_id,name\no1,A\no2,B\n", as_of=T1)
+    load(con, day2 / "organizations.csv", "org_id,name\no1,A\n", as_of=T2)
+    day3.mkdir()
+    shutil.copy(day1 / "organizations.csv", day3 / "organizations.csv")  # byte-identical
+    third = ingest_paths(con, [day3 / "organizations.csv"], as_of=T3).files[0]
+    assert third.status == "loaded" and third.snapshot_at == T3
+    assert state(con, "organizations", T2) == [("o1", "A")]
+    assert state(con, "organizations", T3) == [("o1", "A"), ("o2", "B")]
+    again = ingest_paths(con, [day3 / "organizations.csv"], as_of=T3).files[0]
     assert again.status == "already_loaded"
+    assert rows(con, "select snapshot_at from snapshot_files order by 1") == [(T1,), (T2,), (T3,)]
+
+
+def test_a_file_stating_its_snapshot_times_loads_once_whatever_as_of_says(con, tmp_path):
+    content = "org_id,name,snapshot_at\no1,A,2026-01-01T00:00Z\n"
+    load(con, tmp_path / "organizations.csv", content)
+    again = load(con, tmp_path / "organizations.csv", content, as_of=T3)
+    assert again.status == "already_loaded"
+    assert rows(con, "select count(*) from ingested_files") == [(1,)]
     assert rows(con, "select snapshot_at from snapshot_files") == [(T1,)]
 
 

@@ -61,10 +61,10 @@ def ingest_paths(
     # One load time for the whole call, so the files of a kind loaded together without a
     # snapshot time form one snapshot instead of each replacing the one before.
     loaded_at = utc_now()
-    default_snapshot_at = history.naive_utc(as_of) if as_of is not None else loaded_at
+    stated_at = history.naive_utc(as_of) if as_of is not None else None
     report = IngestReport()
     for path in ordered_files(paths):
-        result = ingest_file(con, path, default_snapshot_at, loaded_at)
+        result = ingest_file(con, path, stated_at, loaded_at)
         report.files.append(result)
         if progress is not None:
             progress(result)
@@ -72,9 +72,14 @@ def ingest_paths(
 
 
 def ingest_file(
-    con: duckdb.DuckDBPyConnection, path: Path, default_snapshot_at: datetime, loaded_at: datetime
+    con: duckdb.DuckDBPyConnection, path: Path, as_of: datetime | None, loaded_at: datetime
 ) -> FileResult:
-    """Load one file in its own transaction (or say why not)."""
+    """Load one file in its own transaction (or say why not).
+
+    A file's identity is its content, and for a snapshot file also its snapshot time: the
+    same bytes loaded again are a no-op, unless they are a snapshot stated as of another
+    time (`as_of`, for a file without a `snapshot_at` column), which is another snapshot.
+    """
     kind, fmt = file_kind(path), file_format(path)
     result = FileResult(file=str(path), kind=kind, format=fmt, status="rejected")
     if fmt is None:
@@ -90,14 +95,18 @@ def ingest_file(
     except OSError as error:
         result.message = f"{path}: cannot read: {error.strerror or error}"
         return result
-    seen = next(iter(sql.run(con, "loaded_file", hash=file_hash).fetchall()), None)
-    if seen is not None:
-        result.status, result.snapshot_at = "already_loaded", seen[0]
+    seen = [at for at, _ in sql.run(con, "loaded_file", hash=file_hash).fetchall()]
+    if seen and (as_of is None or as_of in seen or SPECS[kind].versions is None):
+        result.status, result.snapshot_at = "already_loaded", seen[-1]
         return result
-    load = FileLoad(con, path, SPECS[kind], fmt, default_snapshot_at, loaded_at)
+    load = FileLoad(con, path, SPECS[kind], fmt, as_of or loaded_at, loaded_at)
+    load.seen_before = bool(seen)
     try:
         with transaction(con):
             load.run(result, file_hash)
+    except _AlreadyLoaded:
+        result.status, result.snapshot_at = "already_loaded", seen[-1]
+        return result
     except FileRejected as rejection:
         return _rejected(path, kind, fmt, str(rejection))
     except UNREADABLE as error:
@@ -125,6 +134,10 @@ def _rejected(path: Path, kind: str, fmt: str, why: str) -> FileResult:
     )
 
 
+class _AlreadyLoaded(Exception):
+    """The file's content was loaded before and states its own snapshot times."""
+
+
 class FileLoad:
     """Loading one file inside its transaction (see the module docstring for the steps)."""
 
@@ -140,10 +153,13 @@ class FileLoad:
         self.con, self.path, self.spec, self.fmt = con, path, spec, fmt
         self.default_snapshot_at, self.loaded_at = default_snapshot_at, loaded_at
         self.file = str(path)
+        self.seen_before = False  # the same bytes were loaded before, as of another time
 
     def run(self, result: FileResult, file_hash: str) -> None:
         """Read, check, type, stage and write the file; fill in `result`."""
         source = readers.read_file(self.con, self.path, self.fmt)
+        if self.seen_before and SNAPSHOT_COLUMN in source.columns:
+            raise _AlreadyLoaded  # its times are in its content: the same snapshots again
         self._check_columns(source)
         load_seq = sql.scalar(self.con, "next_load_seq")
         columns = self._columns(source, load_seq)
