@@ -366,6 +366,100 @@ def test_a_file_failing_while_read_is_rejected_and_the_inbox_goes_on(orgjourney,
         assert connection.execute("select count(*) from ingested_files").fetchone() == (2,)
 
 
+# -- the inbox is the inbox (issue 15, class 8) -------------------------------------------------
+
+ORGS_CSV = "org_id,name,snapshot_at\no1,Acme,2026-01-01\n"
+
+
+def _hidden_file(inbox: Path, outside: Path) -> None:
+    (inbox / ".organizations-draft.csv").write_text(ORGS_CSV)
+
+
+def _hidden_folder(inbox: Path, outside: Path) -> None:
+    (inbox / ".cache").mkdir()
+    (inbox / ".cache" / "organizations.csv").write_text(ORGS_CSV)
+
+
+def _dangling_link(inbox: Path, outside: Path) -> None:
+    (inbox / "organizations-gone.csv").symlink_to(outside / "no-such-file.csv")
+
+
+def _link_out(inbox: Path, outside: Path) -> None:
+    (outside / "secret.csv").write_text("org_id,name\nroot,x:0:0\n")
+    (inbox / "organizations-passwd.csv").symlink_to(outside / "secret.csv")
+
+
+def _folder_link_out(inbox: Path, outside: Path) -> None:
+    (outside / "elsewhere").mkdir()
+    (outside / "elsewhere" / "organizations.csv").write_text(ORGS_CSV)
+    (inbox / "more").symlink_to(outside / "elsewhere", target_is_directory=True)
+
+
+def _fifo(inbox: Path, outside: Path) -> None:
+    os.mkfifo(inbox / "activities-pipe.csv")
+
+
+def _link_inside(inbox: Path, outside: Path) -> None:
+    (inbox / "organizations.csv").write_text(ORGS_CSV)
+    (inbox / "organizations-again.csv").symlink_to(inbox / "organizations.csv")
+
+
+# inbox entry -> (how to make it, its name, status, what the report says of it)
+INBOX_ENTRIES: dict[str, tuple[Callable[[Path, Path], None], str, str, str]] = {
+    "hidden file": (_hidden_file, ".organizations-draft.csv", "skipped", "hidden entry"),
+    "hidden folder": (_hidden_folder, ".cache", "skipped", "hidden folder"),
+    "dangling link": (_dangling_link, "organizations-gone.csv", "rejected", "a dangling link"),
+    "link out of the inbox": (
+        _link_out,
+        "organizations-passwd.csv",
+        "rejected",
+        "a link out of the inbox",
+    ),
+    "folder link out of the inbox": (_folder_link_out, "more", "rejected", "out of the inbox"),
+    "fifo": (_fifo, "activities-pipe.csv", "rejected", "not a regular file"),
+    "link inside the inbox": (
+        _link_inside,
+        "organizations-again.csv",
+        "skipped",
+        "the same file as",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(INBOX_ENTRIES))
+def test_every_inbox_entry_not_loaded_is_reported_with_why(con, tmp_path, case):
+    make, name, status, why = INBOX_ENTRIES[case]
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    inbox.mkdir()
+    outside.mkdir()
+    make(inbox, outside)
+    report = ingest_paths(con, [inbox])
+    [left] = [result for result in report.files if Path(result.file).name == name]
+    assert left.status == status and why in left.message, left
+    assert left.message.startswith(f"{inbox / name}: ")
+    assert report.ok == (status != "rejected")
+    loaded = [Path(result.file).name for result in report.files if result.status == "loaded"]
+    assert loaded == (["organizations.csv"] if case == "link inside the inbox" else [])
+    assert con.execute("select count(*) from ingested_files").fetchone() == (len(loaded),)
+
+
+def test_links_out_of_the_inbox_are_read_only_with_follow_links(orgjourney, cli_paths):
+    outside = cli_paths["inbox"].parent / "outside"
+    outside.mkdir()
+    _link_out(cli_paths["inbox"], outside)
+    output = flat(orgjourney("ingest", expect_exit=1).output)
+    assert "organizations-passwd.csv: a link out of the inbox" in output
+    orgjourney("ingest", "--follow-links")
+    with duckdb.connect(str(cli_paths["warehouse"]), read_only=True) as connection:
+        assert connection.execute("select org_id from organizations").fetchall() == [("root",)]
+
+
+def test_hidden_entries_are_named_and_ingest_exits_0(orgjourney, cli_paths):
+    _hidden_file(cli_paths["inbox"], cli_paths["inbox"])
+    output = flat(orgjourney("ingest").output)
+    assert "skipped: " in output and ".organizations-draft.csv: hidden entry" in output
+
+
 # -- formula-looking values --------------------------------------------------------------------
 
 FORMULA_JOURNEY = """\

@@ -23,7 +23,7 @@ class FileResult:
     file: str  # the path as given or found in a folder
     kind: str | None  # organizations | contacts | memberships | subscriptions | activities
     format: str | None  # csv | parquet | jsonl
-    status: str  # "loaded" | "already_loaded" | "rejected"
+    status: str  # "loaded" | "already_loaded" | "rejected" | "skipped" (a hidden entry, ...)
     rows_total: int = 0
     rows_loaded: int = 0
     rows_duplicate: int = 0  # activities whose event_id was seen before
@@ -40,7 +40,7 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        """False if any file was rejected whole (rejected rows alone keep it true)."""
+        """False if any file was rejected whole (rejected rows, skipped entries keep it true)."""
         return all(result.status != "rejected" for result in self.files)
 
 

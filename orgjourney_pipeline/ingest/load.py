@@ -49,12 +49,15 @@ def ingest_paths(
     *,
     as_of: datetime | None = None,
     progress: Callable[[FileResult], None] | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Load files or folders (folders: every file inside, recursively, sorted).
 
     Files go in kind order (organizations, contacts, memberships, subscriptions, activities),
     then by file name, each in its own transaction. `as_of` (naive UTC) is the snapshot time
     of snapshot files without a `snapshot_at` column; without it they take the load time.
+    The entries of a folder not loaded come first in the report, each with why (`inbox`);
+    links out of a folder are read only with `follow_links`.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -62,8 +65,13 @@ def ingest_paths(
     # snapshot time form one snapshot instead of each replacing the one before.
     loaded_at = utc_now()
     stated_at = history.naive_utc(as_of) if as_of is not None else None
+    inbox = ordered_files(paths, follow_links=follow_links)
     report = IngestReport()
-    for path in ordered_files(paths):
+    for result in inbox.left:
+        report.files.append(result)
+        if progress is not None:
+            progress(result)
+    for path in inbox.files:
         result = ingest_file(con, path, stated_at, loaded_at)
         report.files.append(result)
         if progress is not None:
