@@ -106,7 +106,7 @@ class SqlFile:
             if isinstance(filled.get(node.name), list)
         ]
         for node in lists:
-            _splice(node, filled[node.name], self.path.name)
+            _splice(node, filled[node.name], self.path.name, node.name in repeated)
         return bound
 
     def sql(self, dialect: str = "duckdb", **values: object) -> str:
@@ -156,13 +156,13 @@ def _as_expression(value: object) -> exp.Expression:
     return value if isinstance(value, exp.Expression) else literal(value)
 
 
-def _splice(node: exp.Placeholder, items: list[exp.Expression], file: str) -> None:
-    """Replace a placeholder that stands in a list by the items (copies)."""
-    name, copies = node.name, [item.copy() for item in items]
+def _splice(node: exp.Placeholder, items: list[exp.Expression], file: str, copy: bool) -> None:
+    """Replace a placeholder that stands in a list by the items (copied if it is repeated)."""
+    name, copies = node.name, [item.copy() if copy else item for item in items]
     if isinstance(node.parent, exp.Ordered):
         # `order by $keys desc`: each item takes the placeholder's ordering.
         ordered = node.parent
-        copies = [_ordered(ordered, item) for item in items]
+        copies = [_ordered(ordered, item) for item in copies]
         node = ordered
     parent, key = node.parent, node.arg_key
     siblings = parent.args.get(key) if parent is not None else None
@@ -174,7 +174,7 @@ def _splice(node: exp.Placeholder, items: list[exp.Expression], file: str) -> No
 
 def _ordered(ordered: exp.Ordered, item: exp.Expression) -> exp.Ordered:
     copy = ordered.copy()
-    copy.set("this", item.copy())
+    copy.set("this", item)
     return copy
 
 

@@ -143,6 +143,22 @@ def _ten_mb_field_csv(path: Path) -> None:
         writer.writerow(["big2", "c1", "page_viewed", "2026-01-05T09:11Z", "{}"])
 
 
+def _wide_csv(columns: int, rows: int) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        key = "org_id" if path.name.startswith("organizations") else "contact_id"
+        header = ",".join([key, *(f"field_{i}" for i in range(columns - 1))])
+        values = ",".join(str(i % 97) for i in range(columns - 1))
+        lines = [f"k{r},{values}" for r in range(rows)]
+        path.write_text("\n".join([header, *lines]) + "\n")
+
+    return write
+
+
+def _wide_jsonl(path: Path) -> None:
+    row = {"contact_id": "c1", **{f"field_{i}": i for i in range(1000)}}
+    path.write_text(json.dumps(row) + "\n")
+
+
 # generated in tmp_path: file -> (writer, outcome)
 GENERATED: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "activities-wrong-types.parquet": (
@@ -150,6 +166,16 @@ GENERATED: dict[str, tuple[Callable[[Path], None], Outcome]] = {
         Outcome("loaded", rows=2, reasons=("bad_timestamp: occurred_at",) * 2),
     ),
     "organizations-10mb-name.jsonl": (_ten_mb_name_jsonl, Outcome("loaded", rows=2, loaded=2)),
+    # Ingest cost is linear in the columns, and a file's width is capped (issue 15, class 7).
+    "organizations-10000-columns.csv": (
+        _wide_csv(10_001, 1000),
+        Outcome("rejected", message="too many columns: 10001 (a file may have at most 1000)"),
+    ),
+    "contacts-1001-columns.jsonl": (
+        _wide_jsonl,
+        Outcome("rejected", message="too many columns: 1001 (a file may have at most 1000)"),
+    ),
+    "contacts-300-columns.csv": (_wide_csv(300, 20), Outcome("loaded", rows=20, loaded=20)),
 }
 
 
@@ -347,6 +373,29 @@ def test_parquet_numbers_keep_every_digit(con):
         ("0.1234567890123456789", "18446744073709551615"),
         ("2.5000000000000000000", "1"),  # a decimal's text keeps the file's scale
     ]
+
+
+def test_custom_columns_are_typed_in_one_pass(con, tmp_path, monkeypatch):
+    """The statements a file takes do not grow with its columns (but for one ALTER each)."""
+    from orgjourney_pipeline.ingest import sql as ingest_sql
+
+    executed: list[str] = []
+    run = ingest_sql.execute
+
+    def counting(connection, tree):
+        executed.append(type(tree).__name__)
+        return run(connection, tree)
+
+    monkeypatch.setattr(ingest_sql, "execute", counting)
+    counts = []
+    for columns in (5, 200):
+        path = tmp_path / f"organizations-{columns}.csv"
+        _wide_csv(columns, 50)(path)
+        executed.clear()
+        [result] = ingest_paths(con, [path]).files
+        assert result.status == "loaded", result.message
+        counts.append(len(executed) - executed.count("Alter"))
+    assert counts[0] == counts[1]
 
 
 def test_a_file_failing_while_read_is_rejected_and_the_inbox_goes_on(orgjourney, cli_paths):

@@ -52,7 +52,7 @@ def custom_field_types(
         for name, kind in sql.run(con, "recorded_fields", kind=spec.name).fetchall()
     }
     file_types = file_custom_types(con, source, names)
-    typed = []
+    typed, new_fields = [], []
     for name in names:
         file_type = file_types[name]
         if name.lower() in recorded:
@@ -69,8 +69,18 @@ def custom_field_types(
             continue
         # A column without any value yet is recorded as text until values say otherwise.
         kind = file_type or "text"
-        _add_field(con, spec, name, kind, load_seq)
+        _add_field(con, spec, name, kind)
+        new_fields.append((name, kind))
         typed.append((name, name, kind))
+    if new_fields:
+        sql.run(
+            con,
+            "record_fields",
+            kind=spec.name,
+            names=exp.Array(expressions=[sql.text(name) for name, _ in new_fields]),
+            types=exp.Array(expressions=[sql.text(kind) for _, kind in new_fields]),
+            load_seq=load_seq,
+        )
     return typed
 
 
@@ -152,13 +162,13 @@ def declared_type(duckdb_type: str) -> str | None:
     return "text"
 
 
-def _add_field(con: duckdb.DuckDBPyConnection, spec: Kind, name: str, kind: str, seq: int) -> None:
+def _add_field(con: duckdb.DuckDBPyConnection, spec: Kind, name: str, kind: str) -> None:
+    """Add a custom field's column (DuckDB adds one column per ALTER statement)."""
     add = sql.statement("add_field_column", versions=exp.to_identifier(spec.versions))
     definition = add.find(exp.ColumnDef)
     definition.set("this", sql.ident(name))
     definition.set("kind", exp.DataType.build(CUSTOM_SQL_TYPES[kind]))
     sql.execute(con, add)
-    sql.run(con, "record_field", kind=spec.name, name=name, type=kind, load_seq=seq)
 
 
 def _field_is_empty(con: duckdb.DuckDBPyConnection, spec: Kind, name: str) -> bool:

@@ -239,8 +239,20 @@ def _json_path(key: str) -> str:
 # --- shared ----------------------------------------------------------------------------------
 
 
+# The most columns a file may have. Each custom column is a column of its kind's versions
+# table (DuckDB adds one per ALTER) and a few expressions of the staging statement, so the
+# cost of a file grows with its width; wider files are rejected whole, before their rows are
+# read (docs/semantics.md).
+MAX_COLUMNS = 1000
+
+
 def check_names(names: list[str]) -> None:
-    """Column names the staging can address: non-empty, distinct ignoring case, not internal."""
+    """Column names the staging can address: non-empty, distinct ignoring case, not internal,
+    and at most MAX_COLUMNS of them."""
+    if len(names) > MAX_COLUMNS:
+        raise FileRejected(
+            f"too many columns: {len(names)} (a file may have at most {MAX_COLUMNS})"
+        )
     seen: dict[str, str] = {}
     for position, name in enumerate(names, start=1):
         if not name:
