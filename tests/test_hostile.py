@@ -108,6 +108,20 @@ CORPUS: dict[str, Outcome] = {
     "activities-years-after-offset.csv": Outcome(
         "loaded", rows=5, loaded=2, reasons=("bad_timestamp: occurred_at",) * 3
     ),
+    # Field names ignore case: two names for one field, or a built-in in another case, are
+    # refused whole rather than split into two fields.
+    "organizations-plan-and-Plan.csv": Outcome(
+        "rejected", message="columns 'Plan' and 'plan' differ only in case"
+    ),
+    "organizations-Name-builtin.csv": Outcome(
+        "rejected", message="column 'Name' differs only in case from the built-in column 'name'"
+    ),
+    "memberships-ORG_ID.csv": Outcome(
+        "rejected", message="column 'ORG_ID' differs only in case from the built-in column"
+    ),
+    "organizations-Snapshot_At.csv": Outcome(
+        "rejected", message="column 'Snapshot_At' differs only in case"
+    ),
     # No value loses a digit (class 5): Parquet integers past 15 digits stay exact, as text.
     "organizations-int64-19-digits.parquet": Outcome("loaded", rows=2, loaded=2),
     "contacts-decimal-uint64-digits.parquet": Outcome("loaded", rows=2, loaded=2),
@@ -396,6 +410,16 @@ def test_custom_columns_are_typed_in_one_pass(con, tmp_path, monkeypatch):
         assert result.status == "loaded", result.message
         counts.append(len(executed) - executed.count("Alter"))
     assert counts[0] == counts[1]
+
+
+def test_a_custom_field_keeps_its_first_name_whatever_the_case_of_later_files(con, tmp_path):
+    first = tmp_path / "organizations-1.csv"
+    first.write_text("org_id,Plan,snapshot_at\no1,pro,2026-01-01\n")
+    later = tmp_path / "organizations-2.csv"
+    later.write_text("org_id,plan,snapshot_at\no1,free,2026-01-02\n")
+    ingest_paths(con, [first, later])
+    assert con.execute("select name from custom_fields").fetchall() == [("Plan",)]
+    assert con.execute("select org_id, plan from organizations").fetchall() == [("o1", "free")]
 
 
 def test_a_file_failing_while_read_is_rejected_and_the_inbox_goes_on(orgjourney, cli_paths):

@@ -213,20 +213,25 @@ class FileLoad:
     # -- 2. check -------------------------------------------------------------------------
 
     def _check_columns(self, source: Source) -> None:
+        """Required columns present; no column that is a built-in's name in another case."""
+        builtins = {name.lower(): name for name, _ in self.spec.columns}
+        if self.spec.versions is not None:
+            builtins[SNAPSHOT_COLUMN] = SNAPSHOT_COLUMN
+        for name in source.columns:
+            # Field names ignore case: `Name` would be the built-in `name` and a custom field.
+            if name.lower() in builtins and name != builtins[name.lower()]:
+                raise FileRejected(
+                    f"column {name!r} differs only in case from the built-in column "
+                    f"{builtins[name.lower()]!r} (field names ignore case)"
+                )
         for name in self.spec.required:
             if name not in source.columns:
                 raise FileRejected(f"missing required column {name!r}")
         if not self.spec.custom_fields:
             return
-        builtins = {name.lower(): name for name, _ in self.spec.columns}
         for name in source.columns:
             if name.lower() in RESERVED:
                 raise FileRejected(f"column {name!r} is reserved (it would clash with history)")
-            if name.lower() in builtins and name != builtins[name.lower()]:
-                raise FileRejected(
-                    f"column {name!r} differs only in case from the built-in column "
-                    f"{builtins[name.lower()]!r}"
-                )
 
     # -- 3. type --------------------------------------------------------------------------
 

@@ -259,8 +259,13 @@ def check_names(names: list[str]) -> None:
             raise FileRejected(f"column {position} has no name")
         if name.startswith("__"):
             raise FileRejected(f"column {name!r}: names starting with '__' are reserved")
+        if name.lower() in seen and seen[name.lower()] == name:
+            raise FileRejected(f"duplicate column {name!r}")
         if name.lower() in seen:
-            raise FileRejected(f"duplicate column {name!r} (also {seen[name.lower()]!r})")
+            raise FileRejected(
+                f"columns {seen[name.lower()]!r} and {name!r} differ only in case: field names "
+                "ignore case, so they would name one field"
+            )
         seen[name.lower()] = name
 
 
