@@ -1006,3 +1006,25 @@ def test_ingest_exits_1_naming_the_file_and_the_column_of_a_whole_file_reject(
     write(cli_paths["inbox"] / "activities-1.csv", "event_id,contact_id,activity_type\ne1,c1,x\n")
     result = orgjourney("ingest", expect_exit=1)
     assert "activities-1.csv" in result.output and "occurred_at" in result.output
+
+
+# --- fault points ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["ingest_staged", "ingest_file"])
+def test_a_fault_inside_a_file_load_leaves_it_whole_or_not_at_all(
+    con, tmp_path, monkeypatch, point
+):
+    from orgjourney_pipeline.faults import FAULT_ENV, InjectedFault
+
+    path = write(tmp_path / "organizations.csv", "org_id,name\no1,A\n")
+    monkeypatch.setenv(FAULT_ENV, f"raise:{point}")
+    with pytest.raises(InjectedFault):
+        ingest_paths(con, [path], as_of=T1)
+    committed = rows(con, "select count(*) from ingested_files")[0][0]
+    assert committed == (1 if point == "ingest_file" else 0)  # after the commit, or before it
+    assert rows(con, "select count(*) from organization_versions") == [(committed,)]
+    monkeypatch.delenv(FAULT_ENV)
+    again = ingest_paths(con, [path], as_of=T1).files[0]
+    assert again.status == ("already_loaded" if committed else "loaded")
+    assert state(con, "organizations", T1) == [("o1", "A")]
