@@ -516,6 +516,26 @@ def test_every_inbox_entry_not_loaded_is_reported_with_why(con, tmp_path, case):
     assert con.execute("select count(*) from ingested_files").fetchone() == (len(loaded),)
 
 
+def test_a_folder_that_cannot_be_read_is_named_and_the_rest_loads(con, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    (inbox / "locked").mkdir(parents=True)
+    (inbox / "organizations.csv").write_text(ORGS_CSV)
+    iterdir = Path.iterdir
+
+    def refusing(folder: Path):
+        if folder.name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return iterdir(folder)
+
+    monkeypatch.setattr(Path, "iterdir", refusing)  # root reads any folder: refuse it here
+    report = ingest_paths(con, [inbox])
+    assert [(Path(r.file).name, r.status) for r in report.files] == [
+        ("locked", "rejected"),
+        ("organizations.csv", "loaded"),
+    ]
+    assert "locked: cannot read the folder: Permission denied" in report.files[0].message
+
+
 def test_links_out_of_the_inbox_are_read_only_with_follow_links(orgjourney, cli_paths):
     outside = cli_paths["inbox"].parent / "outside"
     outside.mkdir()

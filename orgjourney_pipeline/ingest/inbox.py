@@ -54,7 +54,12 @@ def _walk(
     walked: set[Path],
 ) -> None:
     walked.add(folder.resolve())
-    for entry in sorted(folder.iterdir()):
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as error:
+        inbox.left.append(_left(folder, "rejected", f"cannot read the folder: {error.strerror}"))
+        return
+    for entry in entries:
         why = _left_why(entry, root, follow_links)
         if why is not None:
             status, message = why
