@@ -221,6 +221,7 @@ def ingest_metadata(report: ingest.IngestReport) -> dict[str, object]:
         "files_loaded": statuses["loaded"],
         "files_already_loaded": statuses["already_loaded"],
         "files_rejected": statuses["rejected"],
+        "files_skipped": statuses["skipped"],
     }
     for measure in ("rows_loaded", "rows_duplicate", "rows_rejected"):
         metadata[measure] = sum(getattr(result, measure) for result in report.files)

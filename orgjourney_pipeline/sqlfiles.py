@@ -73,26 +73,41 @@ class SqlFile:
 
         A value that is a sqlglot expression is placed as it is (a compiled predicate; copied
         where the placeholder occurs more than once); any other becomes a literal (`literal`).
-        Every placeholder needs a value.
+        A list or tuple is spliced into the list the placeholder stands in (a select list,
+        a function's arguments, a `partition by`): `select $columns from t`. Every placeholder
+        needs a value.
         """
         missing = self.placeholders - set(values)
         if missing:
             raise SqlFileError(f"{self.path.name}: no value for {sorted(missing)}")
-        filled = {
-            name: value if isinstance(value, exp.Expression) else literal(value)
-            for name, value in values.items()
-            if name in self.placeholders
-        }
+        filled: dict[str, exp.Expression | list[exp.Expression]] = {}
+        for name, value in values.items():
+            if name not in self.placeholders:
+                continue
+            if isinstance(value, list | tuple):
+                filled[name] = [_as_expression(item) for item in value]
+            else:
+                filled[name] = _as_expression(value)
         repeated = self.repeated_placeholders
 
         def fill(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Placeholder):
                 value = filled[node.name]
+                if isinstance(value, list):
+                    return node  # spliced below, once the tree is copied
                 # A node has one parent: a value placed at several places is copied there.
                 return _operand(value.copy() if node.name in repeated else value)
             return node
 
-        return self.statement.transform(fill)
+        bound = self.statement.transform(fill)
+        lists = [
+            node
+            for node in bound.find_all(exp.Placeholder)
+            if isinstance(filled.get(node.name), list)
+        ]
+        for node in lists:
+            _splice(node, filled[node.name], self.path.name, node.name in repeated)
+        return bound
 
     def sql(self, dialect: str = "duckdb", **values: object) -> str:
         """`bind(**values)` as SQL text of `dialect`."""
@@ -135,6 +150,32 @@ def parse_text(text: str, path: str | Path) -> SqlFile:
     if len(statements) != 1:
         raise SqlFileError(f"{path.name}: a SQL file holds exactly one statement")
     return SqlFile(path, header, statements[0])
+
+
+def _as_expression(value: object) -> exp.Expression:
+    return value if isinstance(value, exp.Expression) else literal(value)
+
+
+def _splice(node: exp.Placeholder, items: list[exp.Expression], file: str, copy: bool) -> None:
+    """Replace a placeholder that stands in a list by the items (copied if it is repeated)."""
+    name, copies = node.name, [item.copy() if copy else item for item in items]
+    if isinstance(node.parent, exp.Ordered):
+        # `order by $keys desc`: each item takes the placeholder's ordering.
+        ordered = node.parent
+        copies = [_ordered(ordered, item) for item in copies]
+        node = ordered
+    parent, key = node.parent, node.arg_key
+    siblings = parent.args.get(key) if parent is not None else None
+    if not isinstance(siblings, list):
+        raise SqlFileError(f"{file}: ${name} takes a list only where the SQL has one")
+    index = next(i for i, sibling in enumerate(siblings) if sibling is node)
+    parent.set(key, [*siblings[:index], *copies, *siblings[index + 1 :]])
+
+
+def _ordered(ordered: exp.Ordered, item: exp.Expression) -> exp.Ordered:
+    copy = ordered.copy()
+    copy.set("this", item)
+    return copy
 
 
 def _operand(value: exp.Expression) -> exp.Expression:

@@ -22,8 +22,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -62,7 +64,7 @@ CORPUS: dict[str, Outcome] = {
         loaded=1,
         reasons=("bad_json: line", "bad_json: line", "bad_timestamp: occurred_at"),
     ),
-    "contacts-latin1.csv": Outcome("rejected", message="'utf-8' codec can't decode byte 0xe9"),
+    "contacts-latin1.csv": Outcome("rejected", message="invalid UTF8 data"),
     "activities-latin1.jsonl": Outcome("rejected", message="valid UTF-8"),
     "activities-year-9999.csv": Outcome(
         "loaded", rows=3, loaded=2, reasons=("bad_timestamp: occurred_at",)
@@ -84,6 +86,45 @@ CORPUS: dict[str, Outcome] = {
         ),
     ),
     "contacts-formula.csv": Outcome("loaded", rows=2, loaded=2),
+    # One bad file never stops the inbox (issue 15, class 3): zeroed bytes inside an
+    # uncompressed Parquet file, found only while its pages are decoded.
+    "organizations-zeroed-page.parquet": Outcome(
+        "rejected", message="cannot read as Parquet: Out of buffer"
+    ),
+    "contacts-zeroed-page-header.parquet": Outcome(
+        "rejected", message="cannot read as Parquet: TProtocolException"
+    ),
+    "activities-zeroed-page.parquet": Outcome("rejected", message="cannot read as Parquet"),
+    # The CSV reader's idea of a row is the standard's; timestamps as RFC 3339 has them
+    # (issue 15, class 4).
+    "organizations-quoted-newline-header.csv": Outcome("loaded", rows=2, loaded=2),
+    "organizations-header-no-line-end.csv": Outcome("loaded", rows=0),
+    "contacts-quoted-header-no-line-end.csv": Outcome("loaded", rows=0),
+    "activities-bom.jsonl": Outcome("loaded", rows=2, loaded=2),
+    "activities-lowercase-t-z.csv": Outcome("loaded", rows=3, loaded=3),
+    "activities-offset-beyond-18.csv": Outcome(
+        "loaded", rows=5, loaded=2, reasons=("bad_timestamp: occurred_at",) * 3
+    ),
+    "activities-years-after-offset.csv": Outcome(
+        "loaded", rows=5, loaded=2, reasons=("bad_timestamp: occurred_at",) * 3
+    ),
+    # Field names ignore case: two names for one field, or a built-in in another case, are
+    # refused whole rather than split into two fields.
+    "organizations-plan-and-Plan.csv": Outcome(
+        "rejected", message="columns 'Plan' and 'plan' differ only in case"
+    ),
+    "organizations-Name-builtin.csv": Outcome(
+        "rejected", message="column 'Name' differs only in case from the built-in column 'name'"
+    ),
+    "memberships-ORG_ID.csv": Outcome(
+        "rejected", message="column 'ORG_ID' differs only in case from the built-in column"
+    ),
+    "organizations-Snapshot_At.csv": Outcome(
+        "rejected", message="column 'Snapshot_At' differs only in case"
+    ),
+    # No value loses a digit (class 5): Parquet integers past 15 digits stay exact, as text.
+    "organizations-int64-19-digits.parquet": Outcome("loaded", rows=2, loaded=2),
+    "contacts-decimal-uint64-digits.parquet": Outcome("loaded", rows=2, loaded=2),
 }
 
 
@@ -116,6 +157,22 @@ def _ten_mb_field_csv(path: Path) -> None:
         writer.writerow(["big2", "c1", "page_viewed", "2026-01-05T09:11Z", "{}"])
 
 
+def _wide_csv(columns: int, rows: int) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        key = "org_id" if path.name.startswith("organizations") else "contact_id"
+        header = ",".join([key, *(f"field_{i}" for i in range(columns - 1))])
+        values = ",".join(str(i % 97) for i in range(columns - 1))
+        lines = [f"k{r},{values}" for r in range(rows)]
+        path.write_text("\n".join([header, *lines]) + "\n")
+
+    return write
+
+
+def _wide_jsonl(path: Path) -> None:
+    row = {"contact_id": "c1", **{f"field_{i}": i for i in range(1000)}}
+    path.write_text(json.dumps(row) + "\n")
+
+
 # generated in tmp_path: file -> (writer, outcome)
 GENERATED: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "activities-wrong-types.parquet": (
@@ -123,6 +180,16 @@ GENERATED: dict[str, tuple[Callable[[Path], None], Outcome]] = {
         Outcome("loaded", rows=2, reasons=("bad_timestamp: occurred_at",) * 2),
     ),
     "organizations-10mb-name.jsonl": (_ten_mb_name_jsonl, Outcome("loaded", rows=2, loaded=2)),
+    # Ingest cost is linear in the columns, and a file's width is capped (issue 15, class 7).
+    "organizations-10000-columns.csv": (
+        _wide_csv(10_001, 1000),
+        Outcome("rejected", message="too many columns: 10001 (a file may have at most 1000)"),
+    ),
+    "contacts-1001-columns.jsonl": (
+        _wide_jsonl,
+        Outcome("rejected", message="too many columns: 1001 (a file may have at most 1000)"),
+    ),
+    "contacts-300-columns.csv": (_wide_csv(300, 20), Outcome("loaded", rows=20, loaded=20)),
 }
 
 
@@ -146,6 +213,40 @@ def test_a_csv_with_a_10_mb_field_loads_its_other_rows(con, tmp_path):
     assert result.rows_total == 2
     assert result.rows_loaded + result.rows_rejected == 2  # the big row loads, or is rejected
     assert con.execute("select event_id from activities where event_id = 'big2'").fetchall()
+
+
+# A snapshot that repeats earlier content is still a snapshot (issue 15, class 6): folder in
+# tests/hostile/snapshots/ -> (the query, its rows as of each day after loading day1..day3
+# with --as-of that day, the day-3 bytes being day 1's). Loading day 3 again is a no-op.
+SNAPSHOT_DAYS = [datetime(2026, 1, 1), datetime(2026, 1, 2), datetime(2026, 1, 3)]
+SNAPSHOT_SEQUENCES: dict[str, tuple[str, list[list[tuple]]]] = {
+    "restored-organization": (
+        "select org_id from organization_versions where valid_from <= $at"
+        " and (valid_to is null or valid_to > $at) order by 1",
+        [[("o1",), ("o2",)], [("o1",)], [("o1",), ("o2",)]],
+    ),
+    "resubscribed": (
+        "select contact_id, status from subscription_versions where valid_from <= $at"
+        " and (valid_to is null or valid_to > $at) order by 1",
+        [[("c1", "subscribed")], [("c1", "unsubscribed")], [("c1", "subscribed")]],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SNAPSHOT_SEQUENCES))
+def test_a_snapshot_repeating_earlier_content_is_applied(con, name):
+    query, expected = SNAPSHOT_SEQUENCES[name]
+    folder = HOSTILE / "snapshots" / name
+    days = sorted(folder.iterdir())
+    first, third = next(days[0].iterdir()), next(days[2].iterdir())
+    assert first.read_bytes() == third.read_bytes()
+    for day, at in zip(days, SNAPSHOT_DAYS, strict=True):
+        [result] = ingest_paths(con, [day], as_of=at).files
+        assert result.status == "loaded", result.message
+    for at, rows in zip(SNAPSHOT_DAYS, expected, strict=True):
+        assert con.execute(query, {"at": at}).fetchall() == rows, at
+    [again] = ingest_paths(con, [days[2]], as_of=SNAPSHOT_DAYS[2]).files
+    assert again.status == "already_loaded"
 
 
 def assert_outcome(con, path: Path, expected: Outcome) -> None:
@@ -240,6 +341,216 @@ def test_the_cli_names_each_file_rejected_whole_and_exits_1(orgjourney, cli_path
     for name, outcome in CORPUS.items():
         if outcome.status == "rejected":
             assert f"{name}: " in output, name
+
+
+def test_a_quoted_newline_in_a_header_field_is_part_of_its_name(con):
+    ingest_paths(con, [HOSTILE / "organizations-quoted-newline-header.csv"])
+    assert con.execute(
+        'select org_id, name, "note\nline two" from organizations order by 1'
+    ).fetchall() == [("o1", "Acme", "first"), ("o2", "Beta", "second")]
+
+
+def test_lowercase_t_and_z_and_offsets_up_to_18_hours_parse(con):
+    ingest_paths(con, [HOSTILE / "activities-lowercase-t-z.csv"])
+    ingest_paths(con, [HOSTILE / "activities-offset-beyond-18.csv"])
+    assert con.execute("select event_id, occurred_at from activities order by 1").fetchall() == [
+        ("f3", datetime(2026, 1, 4, 15, 10)),
+        ("f5", datetime(2026, 1, 6, 3, 10)),
+        ("l1", datetime(2026, 1, 5, 9, 10)),
+        ("l2", datetime(2026, 1, 5, 8, 10)),
+        ("l3", datetime(2026, 1, 5, 9, 10)),
+    ]
+
+
+def test_instants_outside_years_1_to_9999_after_the_offset_are_bad(con):
+    ingest_paths(con, [HOSTILE / "activities-years-after-offset.csv"])
+    assert con.execute("select event_id, occurred_at from activities order by 1").fetchall() == [
+        ("y3", datetime(1, 1, 1, 0, 30)),
+        ("y4", datetime(9999, 12, 31, 18, 0)),
+    ]
+
+
+def test_parquet_numbers_keep_every_digit(con):
+    ingest_paths(con, [HOSTILE / "organizations-int64-19-digits.parquet"])
+    ingest_paths(con, [HOSTILE / "contacts-decimal-uint64-digits.parquet"])
+    assert con.execute("select kind, name, type from custom_fields order by 1, 2").fetchall() == [
+        ("contacts", "account", "text"),
+        ("contacts", "ratio", "text"),
+        ("organizations", "crm_id", "text"),
+        ("organizations", "seats", "number"),
+    ]
+    assert con.execute("select org_id, crm_id, seats from organizations order by 1").fetchall() == [
+        ("o1", "1234567890123456789", 12.0),
+        ("o2", "5", 5.0),
+    ]
+    assert con.execute("select ratio, account from contacts order by contact_id").fetchall() == [
+        ("0.1234567890123456789", "18446744073709551615"),
+        ("2.5000000000000000000", "1"),  # a decimal's text keeps the file's scale
+    ]
+
+
+def test_custom_columns_are_typed_in_one_pass(con, tmp_path, monkeypatch):
+    """The statements a file takes do not grow with its columns (but for one ALTER each)."""
+    from orgjourney_pipeline.ingest import sql as ingest_sql
+
+    executed: list[str] = []
+    run = ingest_sql.execute
+
+    def counting(connection, tree):
+        executed.append(type(tree).__name__)
+        return run(connection, tree)
+
+    monkeypatch.setattr(ingest_sql, "execute", counting)
+    counts = []
+    for columns in (5, 200):
+        path = tmp_path / f"organizations-{columns}.csv"
+        _wide_csv(columns, 50)(path)
+        executed.clear()
+        [result] = ingest_paths(con, [path]).files
+        assert result.status == "loaded", result.message
+        counts.append(len(executed) - executed.count("Alter"))
+    assert counts[0] == counts[1]
+
+
+def test_a_custom_field_keeps_its_first_name_whatever_the_case_of_later_files(con, tmp_path):
+    first = tmp_path / "organizations-1.csv"
+    first.write_text("org_id,Plan,snapshot_at\no1,pro,2026-01-01\n")
+    later = tmp_path / "organizations-2.csv"
+    later.write_text("org_id,plan,snapshot_at\no1,free,2026-01-02\n")
+    ingest_paths(con, [first, later])
+    assert con.execute("select name from custom_fields").fetchall() == [("Plan",)]
+    assert con.execute("select org_id, plan from organizations").fetchall() == [("o1", "free")]
+
+
+def test_a_file_failing_while_read_is_rejected_and_the_inbox_goes_on(orgjourney, cli_paths):
+    inbox = cli_paths["inbox"]
+    shutil.copyfile(
+        HOSTILE / "organizations-zeroed-page.parquet", inbox / "organizations-a.parquet"
+    )
+    (inbox / "organizations-b.csv").write_text("org_id,name,snapshot_at\no9,After,2026-01-01\n")
+    (inbox / "activities-c.csv").write_text(
+        "event_id,contact_id,activity_type,occurred_at\ne1,c1,purchase,2026-01-05T09:10Z\n"
+    )
+    output = flat(orgjourney("ingest", expect_exit=1).output)
+    assert "organizations-a.parquet: cannot read as Parquet: Out of buffer" in output
+    with duckdb.connect(str(cli_paths["warehouse"]), read_only=True) as connection:
+        assert connection.execute("select org_id from organizations").fetchall() == [("o9",)]
+        assert connection.execute("select event_id from activities").fetchall() == [("e1",)]
+        assert connection.execute("select count(*) from ingested_files").fetchone() == (2,)
+
+
+# -- the inbox is the inbox (issue 15, class 8) -------------------------------------------------
+
+ORGS_CSV = "org_id,name,snapshot_at\no1,Acme,2026-01-01\n"
+
+
+def _hidden_file(inbox: Path, outside: Path) -> None:
+    (inbox / ".organizations-draft.csv").write_text(ORGS_CSV)
+
+
+def _hidden_folder(inbox: Path, outside: Path) -> None:
+    (inbox / ".cache").mkdir()
+    (inbox / ".cache" / "organizations.csv").write_text(ORGS_CSV)
+
+
+def _dangling_link(inbox: Path, outside: Path) -> None:
+    (inbox / "organizations-gone.csv").symlink_to(outside / "no-such-file.csv")
+
+
+def _link_out(inbox: Path, outside: Path) -> None:
+    (outside / "secret.csv").write_text("org_id,name\nroot,x:0:0\n")
+    (inbox / "organizations-passwd.csv").symlink_to(outside / "secret.csv")
+
+
+def _folder_link_out(inbox: Path, outside: Path) -> None:
+    (outside / "elsewhere").mkdir()
+    (outside / "elsewhere" / "organizations.csv").write_text(ORGS_CSV)
+    (inbox / "more").symlink_to(outside / "elsewhere", target_is_directory=True)
+
+
+def _fifo(inbox: Path, outside: Path) -> None:
+    os.mkfifo(inbox / "activities-pipe.csv")
+
+
+def _link_inside(inbox: Path, outside: Path) -> None:
+    (inbox / "organizations.csv").write_text(ORGS_CSV)
+    (inbox / "organizations-again.csv").symlink_to(inbox / "organizations.csv")
+
+
+# inbox entry -> (how to make it, its name, status, what the report says of it)
+INBOX_ENTRIES: dict[str, tuple[Callable[[Path, Path], None], str, str, str]] = {
+    "hidden file": (_hidden_file, ".organizations-draft.csv", "skipped", "hidden entry"),
+    "hidden folder": (_hidden_folder, ".cache", "skipped", "hidden folder"),
+    "dangling link": (_dangling_link, "organizations-gone.csv", "rejected", "a dangling link"),
+    "link out of the inbox": (
+        _link_out,
+        "organizations-passwd.csv",
+        "rejected",
+        "a link out of the inbox",
+    ),
+    "folder link out of the inbox": (_folder_link_out, "more", "rejected", "out of the inbox"),
+    "fifo": (_fifo, "activities-pipe.csv", "rejected", "not a regular file"),
+    "link inside the inbox": (
+        _link_inside,
+        "organizations-again.csv",
+        "skipped",
+        "the same file as",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(INBOX_ENTRIES))
+def test_every_inbox_entry_not_loaded_is_reported_with_why(con, tmp_path, case):
+    make, name, status, why = INBOX_ENTRIES[case]
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    inbox.mkdir()
+    outside.mkdir()
+    make(inbox, outside)
+    report = ingest_paths(con, [inbox])
+    [left] = [result for result in report.files if Path(result.file).name == name]
+    assert left.status == status and why in left.message, left
+    assert left.message.startswith(f"{inbox / name}: ")
+    assert report.ok == (status != "rejected")
+    loaded = [Path(result.file).name for result in report.files if result.status == "loaded"]
+    assert loaded == (["organizations.csv"] if case == "link inside the inbox" else [])
+    assert con.execute("select count(*) from ingested_files").fetchone() == (len(loaded),)
+
+
+def test_a_folder_that_cannot_be_read_is_named_and_the_rest_loads(con, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    (inbox / "locked").mkdir(parents=True)
+    (inbox / "organizations.csv").write_text(ORGS_CSV)
+    iterdir = Path.iterdir
+
+    def refusing(folder: Path):
+        if folder.name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return iterdir(folder)
+
+    monkeypatch.setattr(Path, "iterdir", refusing)  # root reads any folder: refuse it here
+    report = ingest_paths(con, [inbox])
+    assert [(Path(r.file).name, r.status) for r in report.files] == [
+        ("locked", "rejected"),
+        ("organizations.csv", "loaded"),
+    ]
+    assert "locked: cannot read the folder: Permission denied" in report.files[0].message
+
+
+def test_links_out_of_the_inbox_are_read_only_with_follow_links(orgjourney, cli_paths):
+    outside = cli_paths["inbox"].parent / "outside"
+    outside.mkdir()
+    _link_out(cli_paths["inbox"], outside)
+    output = flat(orgjourney("ingest", expect_exit=1).output)
+    assert "organizations-passwd.csv: a link out of the inbox" in output
+    orgjourney("ingest", "--follow-links")
+    with duckdb.connect(str(cli_paths["warehouse"]), read_only=True) as connection:
+        assert connection.execute("select org_id from organizations").fetchall() == [("root",)]
+
+
+def test_hidden_entries_are_named_and_ingest_exits_0(orgjourney, cli_paths):
+    _hidden_file(cli_paths["inbox"], cli_paths["inbox"])
+    output = flat(orgjourney("ingest").output)
+    assert "skipped: " in output and ".organizations-draft.csv: hidden entry" in output
 
 
 # -- formula-looking values --------------------------------------------------------------------

@@ -197,10 +197,36 @@ def test_a_file_loads_once_even_under_another_name(con, tmp_path):
     assert rows(con, "select count(*) from ingested_files") == [(1,)]
 
 
-def test_a_snapshot_file_loaded_again_does_not_make_a_new_snapshot(con, tmp_path):
+def test_a_snapshot_file_loaded_again_as_of_the_same_time_is_a_no_op(con, tmp_path):
     load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n", as_of=T1)
-    again = load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n", as_of=T2)
+    again = load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n", as_of=T1)
+    renamed = load(con, tmp_path / "organizations-copy.csv", "org_id,name\no1,A\n", as_of=T1)
+    unstated = load(con, tmp_path / "organizations.csv", "org_id,name\no1,A\n")
+    assert (again.status, renamed.status, unstated.status) == ("already_loaded",) * 3
+    assert rows(con, "select snapshot_at from snapshot_files") == [(T1,)]
+
+
+def test_a_snapshot_repeating_earlier_content_is_still_a_snapshot(con, tmp_path):
+    day1, day2, day3 = tmp_path / "day1", tmp_path / "day2", tmp_path / "day3"
+    load(con, day1 / "organizations.csv", "org_id,name\no1,A\no2,B\n", as_of=T1)
+    load(con, day2 / "organizations.csv", "org_id,name\no1,A\n", as_of=T2)
+    day3.mkdir()
+    shutil.copy(day1 / "organizations.csv", day3 / "organizations.csv")  # byte-identical
+    third = ingest_paths(con, [day3 / "organizations.csv"], as_of=T3).files[0]
+    assert third.status == "loaded" and third.snapshot_at == T3
+    assert state(con, "organizations", T2) == [("o1", "A")]
+    assert state(con, "organizations", T3) == [("o1", "A"), ("o2", "B")]
+    again = ingest_paths(con, [day3 / "organizations.csv"], as_of=T3).files[0]
     assert again.status == "already_loaded"
+    assert rows(con, "select snapshot_at from snapshot_files order by 1") == [(T1,), (T2,), (T3,)]
+
+
+def test_a_file_stating_its_snapshot_times_loads_once_whatever_as_of_says(con, tmp_path):
+    content = "org_id,name,snapshot_at\no1,A,2026-01-01T00:00Z\n"
+    load(con, tmp_path / "organizations.csv", content)
+    again = load(con, tmp_path / "organizations.csv", content, as_of=T3)
+    assert again.status == "already_loaded"
+    assert rows(con, "select count(*) from ingested_files") == [(1,)]
     assert rows(con, "select snapshot_at from snapshot_files") == [(T1,)]
 
 
@@ -980,3 +1006,25 @@ def test_ingest_exits_1_naming_the_file_and_the_column_of_a_whole_file_reject(
     write(cli_paths["inbox"] / "activities-1.csv", "event_id,contact_id,activity_type\ne1,c1,x\n")
     result = orgjourney("ingest", expect_exit=1)
     assert "activities-1.csv" in result.output and "occurred_at" in result.output
+
+
+# --- fault points ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["ingest_staged", "ingest_file"])
+def test_a_fault_inside_a_file_load_leaves_it_whole_or_not_at_all(
+    con, tmp_path, monkeypatch, point
+):
+    from orgjourney_pipeline.faults import FAULT_ENV, InjectedFault
+
+    path = write(tmp_path / "organizations.csv", "org_id,name\no1,A\n")
+    monkeypatch.setenv(FAULT_ENV, f"raise:{point}")
+    with pytest.raises(InjectedFault):
+        ingest_paths(con, [path], as_of=T1)
+    committed = rows(con, "select count(*) from ingested_files")[0][0]
+    assert committed == (1 if point == "ingest_file" else 0)  # after the commit, or before it
+    assert rows(con, "select count(*) from organization_versions") == [(committed,)]
+    monkeypatch.delenv(FAULT_ENV)
+    again = ingest_paths(con, [path], as_of=T1).files[0]
+    assert again.status == ("already_loaded" if committed else "loaded")
+    assert state(con, "organizations", T1) == [("o1", "A")]

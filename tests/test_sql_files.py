@@ -105,3 +105,12 @@ STATEMENT_FILES = [path for path in SQL_FILES if path.parent.name != "schema"]
 def test_a_files_params_line_names_exactly_its_placeholders(path):
     sql_file = sqlfiles.parse_text(path.read_text(), path)
     assert sql_file.declared_params == sql_file.placeholders
+
+
+def test_ingest_statements_and_value_expressions_are_covered():
+    """Ingest runs only statements from sql/ingest/ (and expressions from sql/ingest/values/)."""
+    ingest = {path.relative_to(sql_dir()).as_posix() for path in STATEMENT_FILES}
+    assert "ingest/stage_rows.sql" in ingest and "ingest/values/timestamp.sql" in ingest
+    for path in (sql_dir() / "ingest").rglob("*.sql"):
+        sql_file = sqlfiles.parse_text(path.read_text(), path)
+        assert "grain" in sql_file.header, path.name

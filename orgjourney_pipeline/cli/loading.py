@@ -24,9 +24,16 @@ INGEST_FILES_SHOWN = 12
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--as-of", type=INSTANT, help="snapshot_at for snapshot files without that column.")
+@click.option("--follow-links", is_flag=True, help="Read links in a folder that point out of it.")
 @click.pass_obj
-def ingest(settings: Settings, paths: tuple[Path, ...], as_of: datetime | None) -> None:
-    """Load input files or folders (default: the inbox) into the warehouse."""
+def ingest(
+    settings: Settings, paths: tuple[Path, ...], as_of: datetime | None, follow_links: bool
+) -> None:
+    """Load input files or folders (default: the inbox) into the warehouse.
+
+    Every entry of a folder not loaded is named with why (hidden: skipped; a dangling link, a
+    link out of the folder without --follow-links: rejected, and ingest exits 1).
+    """
     from orgjourney_pipeline.ingest import ingest_paths
 
     targets = list(paths) or [settings.inbox]
@@ -34,7 +41,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], as_of: datetime | None) 
     if missing:
         raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
     with open_warehouse(settings) as con:
-        report = ingest_paths(con, targets, as_of=as_of)
+        report = ingest_paths(con, targets, as_of=as_of, follow_links=follow_links)
     print_ingest_report(report)
     if not report.ok:
         sys.exit(1)
@@ -98,6 +105,8 @@ def print_ingest_report(report) -> None:
     for result in report.files:
         if result.status == "rejected":
             errors.print(f"error: {result.message}")
+        elif result.status == "skipped":
+            console.print(f"skipped: {result.message}", markup=False, soft_wrap=True)
 
 
 def run_with_progress(

@@ -1,0 +1,4 @@
+-- Tags from text: `;`-separated.
+-- grain: one value
+-- params: $text
+select string_split($text, ';') as value
