@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/pytest -n 2
 
 # The differential tests with more examples than the default run: `differential` (CI) draws
-# 40 new worlds per test, `differential-long` 1000 (about an hour and a half on two cores).
+# 25 new worlds per test, `differential-long` 1000 (about an hour and a half on two cores).
 REFERENCE_PROFILES := -p orgjourney_reference.profiles tests/test_reference.py
 differential: $(STAMP)
 	$(BIN)/pytest -n 2 -p no:cacheprovider $(REFERENCE_PROFILES) --hypothesis-profile=extended

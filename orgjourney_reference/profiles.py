@@ -2,7 +2,7 @@
 
 `default` (and `ci`, which Hypothesis picks when the CI variable is set) keep the whole of
 `tests/test_reference.py` under two minutes on two cores; `extended` (`make differential`,
-which CI runs) draws 40 new examples of each differential test; `long`
+which CI runs) draws 25 new examples of each differential test; `long`
 (`make differential-long`) runs 1000 examples of each, 2000 in all (about an hour and a half
 with each test in a process of its own on two cores).
 The Hypothesis pytest plugin loads `--hypothesis-profile` before test modules are imported,
@@ -25,5 +25,5 @@ _COMMON = {
 
 settings.register_profile("default", max_examples=6, **_COMMON)
 settings.register_profile("ci", max_examples=6, derandomize=True, database=None, **_COMMON)
-settings.register_profile("extended", max_examples=40, database=None, **_COMMON)
+settings.register_profile("extended", max_examples=25, database=None, **_COMMON)
 settings.register_profile("long", max_examples=1000, **_COMMON)
