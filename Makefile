@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test differential differential-long reliability validate dagster clean
+.PHONY: setup demo test slow differential differential-long reliability validate dagster clean
 
 setup: $(STAMP)
 
@@ -21,11 +21,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/orgjourney demo
 
-# Lint and format the whole repository, then the tests (which write nothing into it).
+# Lint and format the whole repository, then the tests (which write nothing into it), but
+# the slow ones (`make slow`: the benchmark end to end, crashes, concurrency).
 test: $(STAMP)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 -m "not slow"
+
+slow: $(STAMP)
+	$(BIN)/pytest -n 2 -m slow
 
 # The differential tests with more examples than the default run: `differential` (CI) draws
 # 25 new worlds per test, `differential-long` 1000 (about an hour and a half on two cores).

@@ -18,6 +18,9 @@ from orgjourney_pipeline import journeys as language
 from orgjourney_pipeline.bench import lower_bound
 from orgjourney_pipeline.cli import cli
 
+# The benchmark end to end at scale xs: `make slow` (CI), not the default `make test`.
+pytestmark = pytest.mark.slow
+
 REQUIRED_KEYS = {
     "scale",
     "journeys",

@@ -35,6 +35,9 @@ from orgjourney_pipeline import pipeline, warehouse
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import parse_instant
 
+# Processes and threads raced: `make slow` and, in rounds, `make reliability` (both in CI).
+pytestmark = pytest.mark.slow
+
 TWO_WINDOWS = "2026-01-05T11:00Z"
 BUSY = "the warehouse is in use by another orgjourney process"
 WAITING = "in use by another orgjourney process"

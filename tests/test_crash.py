@@ -25,6 +25,9 @@ import pytest
 
 from orgjourney_pipeline import checks, warehouse
 
+# Processes killed and rerun: `make slow` and, in rounds, `make reliability` (both in CI).
+pytestmark = pytest.mark.slow
+
 ORGJOURNEY = str(Path(sys.executable).parent / "orgjourney")
 FIRST, LAST = "2026-01-05T09:00Z", "2026-01-05T13:00Z"
 WINDOWS = 4
