@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from orgjourney_pipeline import catalog, sqlfiles
+from orgjourney_pipeline import catalog, sqlfiles, validation
 from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.journeys import (
     BUILTIN_CONTACT_FIELDS,
@@ -122,8 +122,6 @@ def _explain_stopped(
 
     A problem belongs to a journey by its id, or by the file the journey was last read from
     (a file that no longer parses names no id)."""
-    from orgjourney_pipeline import validation
-
     found = validation.validate(folder, engine, now, bind=False) if folder.is_dir() else None
     for journey in states:
         if journey.state != "stopped":
@@ -188,8 +186,8 @@ def fields(engine: Engine) -> Fields:
         total, *counts = engine.rows(_value_counts(subject, kind, types).sql(engine.dialect))[0]
         rows[subject] = total
         found.extend(
-            Field(subject, name, kind_, name in built_in, count)
-            for (name, kind_), count in zip(types.items(), counts, strict=True)
+            Field(subject, name, field_type, name in built_in, count)
+            for (name, field_type), count in zip(types.items(), counts, strict=True)
         )
     return Fields(
         found,
@@ -201,9 +199,8 @@ def fields(engine: Engine) -> Fields:
 
 def _value_counts(subject: str, kind: str, types: dict[str, str]) -> exp.Select:
     """`select count(*), count(*) filter (where <field is_set>) .. from <subject> as s`."""
-    scope = FilterScope(
-        kind, "s", types, Clock(datetime(2000, 1, 1), datetime(2000, 1, 1).date(), 0)
-    )
+    unused = Clock(datetime(2000, 1, 1), datetime(2000, 1, 1).date(), 0)  # is_set reads no clock
+    scope = FilterScope(kind, "s", types, unused)
     counts = [exp.Count(this=exp.Star())]
     for name in types:
         is_set = compile_filter(FieldCondition(name, "is_set"), scope)
