@@ -14,6 +14,7 @@ from orgjourney_pipeline import catalog as journey_catalog
 from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.journeys.problems import hint
+from orgjourney_pipeline.timeutil import json_instant
 from orgjourney_pipeline.windows import steps as window_steps
 from orgjourney_pipeline.windows.journeys import prepare_journeys
 from orgjourney_pipeline.windows.plan import HOUR, Window
@@ -35,7 +36,7 @@ class PreviewResult:
         """The `preview --json` document (docs/schemas/preview.schema.json)."""
         return {
             "journey_id": journey_id,
-            "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "at": json_instant(at),
             "entering": [{"org_id": org_id, "name": name} for org_id, name in self.entering],
             "first_send_step": self.first_send_step,
             "first_send_due": self.first_send_due,

@@ -28,6 +28,7 @@ from orgjourney_pipeline.journeys import (
     FilterScope,
 )
 from orgjourney_pipeline.journeys.filters import compile_filter
+from orgjourney_pipeline.timeutil import json_instant
 
 # subject table -> (filter scope subject, its built-in fields)
 SUBJECTS = {
@@ -226,5 +227,5 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return json_instant(value)
     return value

@@ -22,3 +22,8 @@ def parse_instant(text: str) -> datetime:
 def format_instant(instant: datetime) -> str:
     """`2026-01-05T09:00Z` style, for messages."""
     return instant.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def json_instant(instant: datetime) -> str:
+    """`2026-01-05T09:00:00Z` style, for the `--json` documents (seconds kept)."""
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
