@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/orgjourney demo
 
 # Lint and format the whole repository, then the tests (which write nothing into it), but
-# the slow ones (`make slow`: the benchmark end to end, crashes, concurrency).
+# the slow ones (`make slow`: the benchmark end to end, crashes, concurrency, random worlds).
 test: $(STAMP)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .

@@ -18,6 +18,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, note
 
 import orgjourney_reference
@@ -69,6 +70,9 @@ def assert_output_checks_pass(folder: Path) -> None:
 # -- the differential tests -------------------------------------------------------------------
 
 
+# The random-world tests run in `make slow` (the default profile) and `make differential`
+# (more worlds), both in CI; the regressions below stay in the default `make test`.
+@pytest.mark.slow
 @given(world=worlds())
 def test_engine_matches_reference(world: World):
     """Every output table of the engine equals the reference's; re-runs change nothing."""
@@ -90,6 +94,7 @@ def test_engine_matches_reference(world: World):
         assert_same_tables(driver.tables(), engine, "after re-runs", "before")
 
 
+@pytest.mark.slow
 @given(world=worlds(max_windows=16))
 def test_windows_in_several_invocations_match_one(world: World):
     """Stopping the run at more points (same files, same journeys) gives the same tables."""
