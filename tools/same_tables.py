@@ -95,7 +95,11 @@ def _run(checkout: Path, root: Path, name: str, start, end) -> dict[str, tuple[i
                 *command,
             ],
             cwd=checkout,
-            env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
+            env={
+                "PYTHONPATH": str(checkout),
+                "PATH": "/usr/bin:/bin",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
             check=True,
             capture_output=True,
         )
