@@ -10,7 +10,7 @@ name `compiled.<relation>`.
 
 Example:
     >>> sorted(RELATION_COLUMNS)[:3]
-    ['addressed_contacts', 'branch_choices', 'conversion_activities']
+    ['addressed_contacts', 'condition_choices', 'conversion_activities']
 """
 
 from __future__ import annotations
@@ -36,10 +36,15 @@ RELATION_COLUMNS: dict[str, dict[str, str]] = {
     "entry_triggers": {"journey_id": "varchar", "org_id": "varchar", "date_value": "date"},
     "exit_matches": {"enrollment_id": "varchar"},
     "exit_blocked": {"journey_id": "varchar", "org_id": "varchar"},
-    "branch_choices": {
+    "condition_choices": {
         "enrollment_id": "varchar",
         "step_id": "varchar",
         "branch_no": "integer",
+        "target_step_id": "varchar",
+    },
+    "split_choices": {
+        "enrollment_id": "varchar",
+        "step_id": "varchar",
         "target_step_id": "varchar",
     },
     "wait_matches": {

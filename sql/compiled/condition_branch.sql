@@ -1,11 +1,14 @@
 -- One branch of a condition step: the enrollments at the step (in this pass of the walk)
--- whose organization, as the walk left it, meets the branch's filter.
--- relation: branch_choices
+-- whose organization, as the walk left it, meets the branch's filter. The step is projected
+-- as the literal it is: DuckDB then plans the branches' activity counts for the enrollments
+-- at the step only (with `w.step_id`, every pass paid for every count, even with nobody at
+-- a condition).
+-- relation: condition_choices
 -- grain: one row per enrollment
 -- params: $journey_id, $journey_version, $step_id, $branch_no, $target_step_id, $condition
 select
     w.enrollment_id,
-    w.step_id,
+    $step_id as step_id,
     $branch_no as branch_no,
     $target_step_id as target_step_id
 from walk as w

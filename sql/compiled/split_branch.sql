@@ -1,13 +1,12 @@
 -- One branch of a split step: the enrollments at the step (in this pass of the walk) whose
 -- bucket, the first 32 bits of md5(enrollment_id|step_id) modulo 100, is in the branch's
 -- percent range [low, high).
--- relation: branch_choices
+-- relation: split_choices
 -- grain: one row per enrollment
--- params: $journey_id, $journey_version, $step_id, $branch_no, $target_step_id, $percent_low, $percent_high
+-- params: $journey_id, $journey_version, $step_id, $target_step_id, $percent_low, $percent_high
 select
     w.enrollment_id,
-    w.step_id,
-    $branch_no as branch_no,
+    $step_id as step_id,
     $target_step_id as target_step_id
 from walk as w
 where

@@ -49,7 +49,7 @@ class Step:
     # The data columns of `journey_steps` that the window's SQL switches on:
     WAITS: ClassVar[bool] = False  # acts only when due (`wake_at`), or on an activity
     WAITS_FOR_ACTIVITY: ClassVar[bool] = False  # goes to `then` on a matching activity
-    CHOOSES_BRANCH: ClassVar[bool] = False  # its target is a chosen branch (`branch_choices`)
+    CHOOSES_BRANCH: ClassVar[bool] = False  # its target is a chosen branch (`*_choices`)
     ENDS: ClassVar[bool] = False  # ends the enrollment (`completed`)
     CHANNEL: ClassVar[str | None] = None  # a send step's channel
     OUTCOME: ClassVar[str] = "done"  # `enrollment_steps.outcome` when it acts

@@ -1,11 +1,13 @@
 """Steps that choose a branch: `condition` and `split` (SPEC section 3, Steps).
 
-Both put their choices in the compiled relation `branch_choices` (enrollment, step, branch
-number, target); the step walk takes each enrollment's first choice. A condition's branches
-are its `if` filters, evaluated at the run that reaches it over the organization as the walk
-left it (`organizations_live`), and its `else`; a split's branch is the one whose percent
-range holds the enrollment's bucket, a hash of enrollment and step, so it is random but
-deterministic.
+Each puts its choices in a compiled relation that the step walk joins: a condition's in
+`condition_choices` (enrollment, step, branch number, target; the walk takes the first), its
+branches being its `if` filters, evaluated at the run that reaches it over the organization
+as the walk left it (`organizations_live`), and its `else`; a split's in `split_choices`
+(enrollment, step, target): the branch whose percent range holds the enrollment's bucket, a
+hash of enrollment and step, so it is random but deterministic. The two stay apart: planned
+as one union, DuckDB would compute every condition's activity counts in every pass of the
+walk, even with no enrollment at a condition.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class Condition(Step):
                 condition=exp.true(),
             )
         )
-        return {"branch_choices": choices}
+        return {"condition_choices": choices}
 
 
 @dataclass(frozen=True)
@@ -158,16 +160,15 @@ class Split(Step):
 
     def relations(self, journey, context):
         choices, low = [], 0
-        for number, (percent, goto) in enumerate(self.branches, 1):
+        for percent, goto in self.branches:
             choices.append(
                 relation(
                     "split_branch",
                     **step_literals(journey, self),
-                    branch_no=number,
                     target_step_id=goto,
                     percent_low=low,
                     percent_high=low + percent,
                 )
             )
             low += percent
-        return {"branch_choices": choices}
+        return {"split_choices": choices}

@@ -1,8 +1,8 @@
 -- The enrollments that can act now, and where each goes: a step that does not wait acts at
 -- once; a waiting step when due (`wake_at`), or, if it waits for an activity, on a matching
 -- organization activity processed after it was reached (which beats its timeout); a step
--- that chooses a branch takes its first choice (`branch_choices`: a condition's first
--- matching branch, a split's bucket); a step that ends goes to `end`. Only enrollments that
+-- that chooses a branch takes its choice (a condition's first matching branch in
+-- `condition_choices`, a split's bucket in `split_choices`); a step that ends goes to `end`. Only enrollments that
 -- may act are looked at: one that did not act in a pass waits on a step whose readiness
 -- cannot change within the window, so it cannot act in a later pass either. A waiting step
 -- that falls due goes to its `else_step_id` (a wait_for's timeout), else to its next step.
@@ -11,7 +11,7 @@
 -- write: temp
 -- grain: one row per enrollment acting in this iteration
 -- params: $window_end
-with first_choice as (
+with first_condition_choice as (
     select enrollment_id, step_id, target_step_id
     from (
         select
@@ -22,7 +22,7 @@ with first_choice as (
                 partition by choices.enrollment_id
                 order by choices.branch_no
             ) as preference
-        from compiled.branch_choices as choices
+        from compiled.condition_choices as choices
     ) as ranked
     where preference = 1
 ),
@@ -47,7 +47,8 @@ acting as (
         journey_steps.outcome,
         journey_steps.activity_outcome,
         walk.wake_at,
-        first_choice.target_step_id as chosen_step_id
+        coalesce(condition_choice.target_step_id, split_choice.target_step_id)
+            as chosen_step_id
     from walk
     inner join journey_steps
         on journey_steps.journey_id = walk.journey_id
@@ -58,9 +59,12 @@ acting as (
         and wait_matches.journey_version = walk.journey_version
         and wait_matches.step_id = walk.step_id
         and wait_matches.org_id = walk.org_id
-    left join first_choice
-        on first_choice.enrollment_id = walk.enrollment_id
-        and first_choice.step_id = walk.step_id
+    left join first_condition_choice as condition_choice
+        on condition_choice.enrollment_id = walk.enrollment_id
+        and condition_choice.step_id = walk.step_id
+    left join compiled.split_choices as split_choice
+        on split_choice.enrollment_id = walk.enrollment_id
+        and split_choice.step_id = walk.step_id
     where walk.status = 'active' and walk.may_act
 ),
 
