@@ -116,8 +116,8 @@ def run_and_export(
 
 def _record_exported(engine: SparkEngine, con: duckdb.DuckDBPyConnection, window_end) -> None:
     """The mirror's `exported_windows` row of a window, written to its Spark partition."""
-    rows = con.execute(
-        "select * from exported_windows where window_end = $end", {"end": window_end}
+    rows = con.sql(
+        "select * from exported_windows where window_end = $end", params={"end": window_end}
     ).to_arrow_table()
     engine.write_partition("exported_windows", window_key(window_end), rows)
 

@@ -38,6 +38,7 @@ from orgjourney_pipeline.engines.spark.storage import (
     window_key,
 )
 from orgjourney_pipeline.engines.spark.transpile import UnsupportedOnSpark, to_spark
+from orgjourney_pipeline.faults import maybe_fault
 
 
 def spark_errors() -> tuple[type[Exception], ...]:
@@ -141,6 +142,7 @@ class SparkEngine:
         for table in ordered:
             rows = self._conform(frames[table], table)
             rows.write.mode("overwrite").parquet(str(self.warehouse.partition_dir(table, key)))
+            maybe_fault(f"spark_commit_{table}")
         self.warehouse.remove_old_states(family)
 
     def write_partition(self, table: str, key: str, rows: pa.Table) -> None:
