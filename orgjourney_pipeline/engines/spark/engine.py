@@ -206,8 +206,9 @@ class SparkEngine:
 
 def _materialize(frame):
     """The rows computed once, their lineage cut (so a view replaced later cannot change them
-    and a walk of many passes does not plan its first pass again)."""
-    return frame.localCheckpoint(eager=True)
+    and a walk of many passes does not plan its first pass again). The plan is fixed now; the
+    rows are computed by the first job that reads them (the step's count: one job a step)."""
+    return frame.localCheckpoint(eager=False)
 
 
 def _spark_schema(schema: pa.Schema):

@@ -68,7 +68,6 @@ def session_conf(warehouse_dir: Path, overrides: Mapping[str, str] = ()) -> dict
     """The whole configuration of a session over `warehouse_dir`."""
     conf = dict(DEFAULT_CONF)
     conf["spark.sql.warehouse.dir"] = str(Path(warehouse_dir).resolve())
-    conf["spark.local.dir"] = str(Path(warehouse_dir).resolve() / "_spark_tmp")
     conf.update(environment_conf())
     conf.update(dict(overrides))
     conf.update(REQUIRED_CONF)
