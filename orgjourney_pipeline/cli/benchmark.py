@@ -120,6 +120,7 @@ def bench_spark(
     table = Table(
         "engine",
         "window s (median)",
+        "invocation s",
         "statements / window",
         "ms / statement",
         "× DuckDB",
@@ -130,6 +131,7 @@ def bench_spark(
         table.add_row(
             name,
             f"{figures['window_s']:.3f}",
+            f"{figures['invocation_s']:.3f}",
             str(figures["statements_per_window"]),
             f"{figures['ms_per_statement']:.1f}",
             str(figures.get("ratio_to_duckdb", 1.0)),
