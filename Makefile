@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "==> installing orgjourney and its dependencies (about 90 s on a fresh machine)"
 	$(BIN)/pip install --progress-bar on -e '.[test,spark]'
-	@command -v java >/dev/null || test -n "$$JAVA_HOME" || (echo '==> installing Java 17 for Spark' && apt-get install -y -q openjdk-17-jre-headless)
+	@command -v java >/dev/null || test -n "$$JAVA_HOME" || (echo '==> installing Java 17 for Spark' && apt-get update -q && apt-get install -y -q openjdk-17-jre-headless)
 	touch $(STAMP)
 	@echo "==> ready: $(VENV)"
 
