@@ -12,6 +12,12 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("data")
 PACKAGE_DIR = Path(__file__).resolve().parent
+ENGINES = ("duckdb", "spark")
+# The warehouse: DuckDB's file, or Spark's warehouse directory (spark.sql.warehouse.dir).
+DEFAULT_WAREHOUSES = {
+    "duckdb": DEFAULT_DATA_DIR / "warehouse.duckdb",
+    "spark": DEFAULT_DATA_DIR / "spark-warehouse",
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,8 @@ class Settings:
     journeys: Path
     inbox: Path
     exports: Path
+    engine: str = "duckdb"  # or "spark" (SPEC section 7)
+    spark_conf: tuple[tuple[str, str], ...] = ()  # --spark-conf pairs (the environment's too)
 
     @classmethod
     def resolve(
@@ -31,6 +39,8 @@ class Settings:
         inbox: str | Path | None = None,
         exports: str | Path | None = None,
         env: dict[str, str] | None = None,
+        engine: str | None = None,
+        spark_conf: tuple[tuple[str, str], ...] = (),
     ) -> Settings:
         """Explicit values win over ORGJOURNEY_* variables, which win over the defaults."""
         env = os.environ if env is None else env
@@ -39,15 +49,18 @@ class Settings:
             chosen = value if value is not None else env.get(var) or default
             return Path(chosen)
 
-        warehouse_path = pick(
-            warehouse, "ORGJOURNEY_WAREHOUSE", DEFAULT_DATA_DIR / "warehouse.duckdb"
-        )
+        engine = (engine or env.get("ORGJOURNEY_ENGINE") or "duckdb").lower()
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+        warehouse_path = pick(warehouse, "ORGJOURNEY_WAREHOUSE", DEFAULT_WAREHOUSES[engine])
         return cls(
             warehouse=warehouse_path,
             journeys=pick(journeys, "ORGJOURNEY_JOURNEYS", DEFAULT_DATA_DIR / "journeys"),
             inbox=pick(inbox, "ORGJOURNEY_INBOX", DEFAULT_DATA_DIR / "inbox"),
             # Exports default to `exports/` beside the warehouse file (SPEC section 4).
             exports=pick(exports, "ORGJOURNEY_EXPORTS", warehouse_path.parent / "exports"),
+            engine=engine,
+            spark_conf=tuple(spark_conf),
         )
 
 

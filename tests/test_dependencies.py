@@ -70,7 +70,8 @@ def _imported_distributions() -> dict[str, str]:
 
 def _declared() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    extras = project["optional-dependencies"]
+    requirements = [*project["dependencies"], *extras["test"], *extras["spark"]]
     return {_normal(re.match(r"[A-Za-z0-9._-]+", text).group()) for text in requirements}
 
 

@@ -32,6 +32,14 @@ from orgjourney_pipeline.cli.group import cli, console, errors
     help="Keep generated files here (else a temp dir).",
 )
 @click.option(
+    "--engine",
+    "bench_engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="spark: the same windows on DuckDB and on Spark local[1] and local[2], side by side.",
+)
+@click.option(
     "--charts",
     "charts_dir",
     type=click.Path(path_type=Path),
@@ -47,10 +55,15 @@ def bench(
     enrollments: int,
     reference: bool | None,
     workdir: Path | None,
+    bench_engine: str,
     charts_dir: Path | None,
 ) -> None:
     """The benchmark: steady-state window against its bare-DuckDB lower bound, and more."""
     from orgjourney_pipeline import bench as benchmark
+
+    if bench_engine == "spark":
+        bench_spark(scale, journey_count, min(windows, 3), workdir, json_path)
+        return
 
     options = benchmark.BenchOptions(
         scale=scale,
@@ -90,6 +103,42 @@ def bench(
         print_sweeps(result, benchmark.SWEEPS)
     else:
         print_bench_result(result)
+
+
+def bench_spark(
+    scale: str, journeys: int, windows: int, workdir: Path | None, json_path: Path | None
+) -> None:
+    """`bench --engine spark`: DuckDB's and Spark's window times over the same windows."""
+    from orgjourney_pipeline.bench.engines import compare_engines
+
+    result = compare_engines(
+        scale, journeys, windows, workdir=workdir, progress=lambda phase: errors.print(phase)
+    )
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+    table = Table(
+        "engine",
+        "window s (median)",
+        "invocation s",
+        "statements / window",
+        "ms / statement",
+        "× DuckDB",
+        title=f"orgjourney bench --engine spark — scale {scale}, {journeys} journeys",
+    )
+    for name in [key for key in result if key == "duckdb" or key.startswith("spark ")]:
+        figures = result[name]
+        table.add_row(
+            name,
+            f"{figures['window_s']:.3f}",
+            f"{figures['invocation_s']:.3f}",
+            str(figures["statements_per_window"]),
+            f"{figures['ms_per_statement']:.1f}",
+            str(figures.get("ratio_to_duckdb", 1.0)),
+        )
+    console.print(table)
+    if "spark_speedup" in result:
+        console.print(f"Spark local[1] -> local[2]: {result['spark_speedup']}x")
 
 
 def print_sweeps(result: dict, curves) -> None:

@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 
 from orgjourney_pipeline import catalog, warehouse
-from orgjourney_pipeline.settings import Settings
+from orgjourney_pipeline.settings import ENGINES, Settings
 from orgjourney_pipeline.timeutil import parse_instant
 
 
@@ -88,10 +88,35 @@ class _Group(click.Group):
 @click.option(
     "--exports", type=click.Path(path_type=Path), help="Exports folder [ORGJOURNEY_EXPORTS]."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES, case_sensitive=False),
+    help="duckdb (default) or spark [ORGJOURNEY_ENGINE]; on spark --warehouse is a directory.",
+)
+@click.option(
+    "--spark-conf",
+    "spark_conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Spark setting (repeated) [ORGJOURNEY_SPARK_CONF].",
+)
 @click.pass_context
-def cli(ctx: click.Context, warehouse, journeys, inbox, exports) -> None:
+def cli(ctx: click.Context, warehouse, journeys, inbox, exports, engine, spark_conf) -> None:
     """orgjourney: organization journeys, evaluated in the warehouse."""
-    ctx.obj = Settings.resolve(warehouse=warehouse, journeys=journeys, inbox=inbox, exports=exports)
+    from orgjourney_pipeline.engines.spark.session import parse_conf
+
+    try:
+        pairs = tuple(parse_conf(spark_conf).items())
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--spark-conf") from error
+    ctx.obj = Settings.resolve(
+        warehouse=warehouse,
+        journeys=journeys,
+        inbox=inbox,
+        exports=exports,
+        engine=engine,
+        spark_conf=pairs,
+    )
 
 
 @contextlib.contextmanager
@@ -101,6 +126,15 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
     When another process holds the warehouse, say so on standard error while waiting, and how
     long the wait was once it is over.
     """
+    if settings.engine == "spark":  # the committed Parquet, read by DuckDB: never waits
+        from orgjourney_pipeline import spark_pipeline
+
+        con = spark_pipeline.open_reader(settings)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
     started = time.monotonic()
     waited = False
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -40,8 +42,14 @@ def ingest(
     missing = [str(path) for path in targets if not path.exists()]
     if missing:
         raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
-    with open_warehouse(settings) as con:
-        report = ingest_paths(con, targets, as_of=as_of, follow_links=follow_links)
+    if settings.engine == "spark":
+        from orgjourney_pipeline import spark_pipeline
+
+        with spark_engine(settings) as engine:
+            report = spark_pipeline.ingest(engine, targets, as_of=as_of, follow_links=follow_links)
+    else:
+        with open_warehouse(settings) as con:
+            report = ingest_paths(con, targets, as_of=as_of, follow_links=follow_links)
     print_ingest_report(report)
     if not report.ok:
         sys.exit(1)
@@ -62,9 +70,19 @@ def run(settings: Settings, through: datetime, start: datetime | None, dry_run: 
     Exits 1 after processing when it stopped a journey (an invalid file, or SQL that fails),
     naming it; the other journeys ran.
     """
-    with open_warehouse(settings) as con:
-        report = run_with_progress(con, settings, through, start, dry_run=dry_run)
-        print_run_report(con, report)
+    if settings.engine == "spark":
+        from orgjourney_pipeline import spark_pipeline
+
+        with spark_engine(settings) as engine:
+            report = spark_pipeline.run_and_export(
+                engine, settings, through, start, dry_run=dry_run
+            )
+        with open_warehouse(settings, read_only=True) as con:
+            print_run_report(con, report)
+    else:
+        with open_warehouse(settings) as con:
+            report = run_with_progress(con, settings, through, start, dry_run=dry_run)
+            print_run_report(con, report)
     if report.catalog is not None and report.catalog.errors:
         errors.print(
             f"error: {len(report.catalog.errors)} problem(s) stopped journeys; the others ran",
@@ -72,6 +90,20 @@ def run(settings: Settings, through: datetime, start: datetime | None, dry_run: 
             markup=False,
         )
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def spark_engine(settings: Settings) -> Iterator:
+    """A Spark session and engine over the settings' warehouse directory. The session is left
+    running: a process's next command reuses it (it ends with the process)."""
+    from orgjourney_pipeline import spark_pipeline
+    from orgjourney_pipeline.engines.spark.session import JavaMissing
+
+    try:
+        engine = spark_pipeline.open_engine(settings)
+    except JavaMissing as error:
+        raise click.ClickException(str(error)) from error
+    yield engine
 
 
 def print_ingest_report(report) -> None:
