@@ -15,6 +15,7 @@ from orgjourney_pipeline import journeys as language
 from orgjourney_pipeline.journeys.compile import compile_window
 from orgjourney_pipeline.journeys.tables import RunJourney
 from orgjourney_pipeline.journeys.templates import WindowContext
+from orgjourney_reference.model import Inputs, Reference, World
 
 DAY = "2026-01-05"
 ADMIN = "{field: role, op: eq, value: admin}"
@@ -70,6 +71,34 @@ def test_each_members_form_matches_exactly_and_no_members_matches_none(crm):
     crm.run(at("10:00"), at("09:00"))
     found = {journey_id: entered(crm, journey_id.replace("_", "-")) for journey_id, _, _ in FORMS}
     assert found == {journey_id: expected for journey_id, _, expected in FORMS}
+
+
+def test_the_reference_model_reads_each_form_alike():
+    """The differential tests' oracle, on the same world, gives the same organizations."""
+    members = {"o1": ["a1", "a2", "u1"], "o2": ["a3"], "o4": ["u2"]}
+    roles = {"a1": "admin", "a2": "Admin", "u1": "user", "a3": "admin", "u2": "user"}
+    reference = Reference(Inputs([], [], {}, {"role": "text"}))
+    reference.world = World(
+        orgs={},
+        org_snapshot_at=None,
+        contacts={c: {"contact_id": c, "role": role, "tags": []} for c, role in roles.items()},
+        members_of_org=members,
+        orgs_of_contact={},
+        subscriptions={},
+        subscriptions_at=None,
+    )
+    clock = (datetime(2026, 1, 5, 10), datetime(2026, 1, 5).date())
+    for journey_id, entry_filter, expected in FORMS:
+        text = filter_journey(journey_id.replace("_", "-"), entry_filter)
+        node = language.parse_journey_text(text, "j.yaml")[0].entry.filter
+        found = [
+            org
+            for org in ("o1", "o2", "o3", "o4")
+            if reference.evaluate(
+                node, {"org_id": org}, reference.org_types, members.get(org, []), clock, None
+            )
+        ]
+        assert found == expected, journey_id
 
 
 def test_a_roll_up_counts_different_contacts_not_events(crm):

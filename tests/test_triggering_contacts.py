@@ -6,6 +6,7 @@ organization enter, remembered per enrollment, among the members as of each run 
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import datetime
 
@@ -97,6 +98,24 @@ def test_later_sends_go_to_the_enrollments_own_triggering_contacts_still_members
         (window_end("10:00"), "cy"),
         (window_end("11:00"), "bob"),
     ]
+
+
+def test_preview_addresses_the_triggering_contacts_of_the_window(crm):
+    crm.journey(
+        journey(
+            """\
+            - id: wait
+              delay: {hours: 1}
+            - id: mail
+              send_email: {template: thanks}
+            """
+        )
+    )
+    crm.events(demo("e1", "bob", "09:30"))
+    crm.invoke("ingest")
+    found = json.loads(crm.invoke("preview", "demo", "--at", at("10:00"), "--json").output)
+    assert found["entering"] == [{"org_id": "o1", "name": "Acme"}]
+    assert [(r["contact_id"], r["suppressed"]) for r in found["recipients"]] == [("bob", None)]
 
 
 def test_a_step_send_to_narrows_the_triggering_contacts(crm):
