@@ -20,6 +20,13 @@ Choices the contract leaves open, and what the reference does (each a reading of
   organization's members as of the run; the activity they count is every event processed
   by then (loaded, and `occurred_at` before the window end).
 - `since: entry` counts activity with `occurred_at > entered_at`, as attribution does.
+- A `members` roll-up counts the organization's members as of the run that the CRM has as
+  contacts (a membership of an unknown contact is no member: it has nothing to match); with
+  none, no roll-up matches. `min_percent` compares matching × 100 with P × members exactly.
+- `send_to: triggering_contacts`: the contacts (members of the organization then) whose
+  non-history activity of the entry's type and `where` processed in the entry's run made
+  it enter; each send addresses those of them that are members as of the run. A step's
+  `send_to` narrows the journey's (a recipient passes both).
 - A wait_for goes to `then` on a matching activity processed in a run after the one that
   reached it (history, before the first window, triggers nothing).
 - Filters: text compares ignore case; `ne` and `not_in` match an empty field; tags are
@@ -41,6 +48,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from orgjourney_pipeline import journeys as jm
@@ -220,6 +228,7 @@ class Enrollment:
     ended_at: datetime | None = None
     end_reason: str | None = None
     arrived_now: bool = False
+    triggering: frozenset[str] = frozenset()  # the contacts whose activity made it enter
 
     def row(self) -> tuple:
         active = self.status == "active"
@@ -318,6 +327,7 @@ class Reference:
             self.first_window_start = start
         self.end, self.start, self.load = end, start, load
         self.key = window_key(end)
+        self.triggered_by: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.world = self.world_at(end, load)
         self.org_cache: dict[str, dict] = {}
 
@@ -566,6 +576,7 @@ class Reference:
                         journey.version,
                         org_id,
                         self.end,
+                        triggering=frozenset(self.triggered_by.get((journey.id, org_id), ())),
                     )
                     self.start_at_first_step(enrollment, journey)
                     self.enrollments[enrollment.enrollment_id] = enrollment
@@ -596,7 +607,9 @@ class Reference:
                     continue
                 if not _where(entry.where, activity.properties):
                     continue
-                found.update(self.world.orgs_of_contact.get(activity.contact_id, []))
+                for org_id in self.world.orgs_of_contact.get(activity.contact_id, []):
+                    found.add(org_id)
+                    self.triggered_by[(journey.id, org_id)].add(activity.contact_id)
             return {org_id for org_id in found if org_id in self.world.orgs and passes(org_id)}
         if entry.when == "recurring":
             fires = localtime.recurring_fires(
@@ -791,12 +804,12 @@ class Reference:
     def send(self, enrollment: Enrollment, step: jm.SendEmail | jm.SendSms) -> None:
         journey = self.version_of(enrollment)
         channel = "email" if isinstance(step, jm.SendEmail) else "sms"
-        send_to = step.send_to if step.send_to is not None else journey.send_to
+        send_tos = [s for s in (journey.send_to, step.send_to) if s is not None]  # narrowing
         for contact_id in self.members(enrollment.org_id):
             contact = self.world.contacts.get(contact_id)
             if contact is None:
                 continue  # a membership of a contact the CRM does not have
-            if send_to is not None and not self.contact_filter(send_to, contact, journey):
+            if not all(self.addresses(s, contact, enrollment, journey) for s in send_tos):
                 continue
             address = contact.get("email") if channel == "email" else contact.get("phone")
             reason = None
@@ -828,6 +841,12 @@ class Reference:
                 self.sends.append(row)
             else:
                 self.suppressions.append((*row, reason))
+
+    def addresses(self, send_to, contact: dict, enrollment: Enrollment, journey) -> bool:
+        """Whether one `send_to` keeps the contact for a send of the enrollment."""
+        if isinstance(send_to, jm.TriggeringContacts):
+            return contact["contact_id"] in enrollment.triggering
+        return self.contact_filter(send_to, contact, journey)
 
     # -- filters ------------------------------------------------------------------------------
 
@@ -884,6 +903,19 @@ class Reference:
             return count >= node.min_count
         if isinstance(node, jm.FieldCondition):
             return _field_matches(node, row.get(node.field), types.get(node.field, "text"), clock)
+        if isinstance(node, jm.MembersCondition):
+            members = [self.world.contacts[c] for c in contacts if c in self.world.contacts]
+            matching = sum(
+                self.evaluate(node.filter, m, self.contact_types, [m["contact_id"]], clock, None)
+                for m in members
+            )
+            if not members:
+                return False
+            if node.all:
+                return matching == len(members)
+            if node.min_percent is not None:
+                return matching * 100 >= Fraction(node.min_percent) * len(members)
+            return matching >= (node.min or 1)
         raise TypeError(node)
 
     # -- output -------------------------------------------------------------------------------

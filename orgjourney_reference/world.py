@@ -634,11 +634,15 @@ def journey_definition(draw, journey_id: str, version: int) -> dict:
         exit_["on_conversion"] = True
     if exit_:
         definition["exit"] = exit_
-    if draw(st.integers(0, 2)) == 0:
+    triggered = definition["entry"]["when"] == "activity"
+    audience = draw(st.integers(0, 5))
+    if audience <= 1:
         definition["send_to"] = {"filter": draw(contact_filters())}
+    elif audience in (2, 3) and triggered:
+        definition["send_to"] = "triggering_contacts"
     if draw(st.booleans()):
         definition["unsubscribe"] = {"audience": draw(st.sampled_from(("newsletter", "product")))}
-    definition["steps"] = draw(step_lists())
+    definition["steps"] = draw(step_lists(triggered))
     return definition
 
 
@@ -726,6 +730,7 @@ def org_filters(since: bool = False, depth: int = 2):
         ),
         st.builds(lambda tag: {"tag": tag}, st.sampled_from(TAGS)),
         activity_conditions(since),
+        member_rollups(),
     )
     if depth == 0:
         return leaves
@@ -737,6 +742,20 @@ def org_filters(since: bool = False, depth: int = 2):
         st.lists(inner, min_size=1, max_size=3).map(lambda items: {"any": items}),
         inner.map(lambda item: {"not": item}),
     )
+
+
+@st.composite
+def member_rollups(draw) -> dict:
+    """`{members: ..}` in each form: at least N (or the default 1), all, at least P %."""
+    body: dict[str, Any] = {"filter": draw(contact_filters(depth=0))}
+    form = draw(st.sampled_from(("default", "min", "all", "min_percent")))
+    if form == "min":
+        body["min"] = draw(st.integers(1, 3))
+    elif form == "all":
+        body["all"] = True
+    elif form == "min_percent":
+        body["min_percent"] = draw(st.sampled_from((0, 12.5, 33.3, 50, 66.67, 100)))
+    return {"members": body}
 
 
 @st.composite
@@ -781,8 +800,10 @@ def contact_filters(depth: int = 1):
 
 
 @st.composite
-def step_lists(draw) -> list[dict]:
-    """1-6 steps; jumps go forward, except from a delay or wait_for (a loop through a wait)."""
+def step_lists(draw, triggered: bool = False) -> list[dict]:
+    """1-6 steps; jumps go forward, except from a delay or wait_for (a loop through a wait).
+
+    `triggered`: the entry is an activity, so a send may go to `triggering_contacts`."""
     n = draw(st.integers(1, 6))
     ids = [f"s{i}" for i in range(n)]
     steps = []
@@ -820,8 +841,11 @@ def step_lists(draw) -> list[dict]:
         anywhere = st.sampled_from([*ids, "end"])
         if action in ("send_email", "send_sms"):
             step[action] = {"template": draw(st.sampled_from(TEMPLATES))}
-            if draw(st.integers(0, 3)) == 0:
+            own = draw(st.integers(0, 7))
+            if own <= 1:
                 step["send_to"] = {"filter": draw(contact_filters())}
+            elif own in (2, 3) and triggered:
+                step["send_to"] = "triggering_contacts"
         elif action == "delay":
             step["delay"] = draw(
                 st.one_of(

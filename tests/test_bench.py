@@ -70,6 +70,7 @@ def test_the_figures_are_sane(result: dict) -> None:
     assert set(result["lower_bound_parts_s"]) == {
         "rollup",
         "triggers",
+        "member_rollups",
         "entry_filters",
         "recipients",
     }

@@ -807,6 +807,10 @@ def test_the_numbers_bounds_are_the_schemas():
     in_schema = {
         "version": properties["version"],
         "min_count": definitions["activityCondition"]["properties"]["min_count"],
+        "min": definitions["membersCondition"]["properties"]["members"]["properties"]["min"],
+        "min_percent": definitions["membersCondition"]["properties"]["members"]["properties"][
+            "min_percent"
+        ],
         "percent": split["percent"],
         "day": definitions["entry"]["properties"]["day"],
         "days_before": definitions["entry"]["properties"]["days_before"],

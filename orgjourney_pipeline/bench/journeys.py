@@ -33,7 +33,8 @@ def write_journeys(folder: Path, count: int, end: datetime | None = None) -> lis
 
     They cycle through ten shapes that together cover every entry kind (filter, activity,
     tags, approaching_date, anniversary, recurring by day, week and month), every frequency,
-    exits by filter and by conversion, attribution, audiences, per-step recipients, and steps
+    exits by filter and by conversion, attribution, audiences, per-step recipients, `members`
+    roll-ups, and steps
     of every kind: sends, delays (durations and local times), wait_for, conditions, splits,
     tag and field updates, exit. Later rounds vary the parameters (thresholds, hours, days).
     """
@@ -235,8 +236,16 @@ def _weekly_entry(seed: Seed) -> dict[str, Any]:
 
 
 def _recent_activity_entry(seed: Seed) -> dict[str, Any]:
-    """Filter on recent organization activity, per-step recipients, exit step."""
-    recent = {"activity": "page_viewed", "min_count": 10 + 5 * seed.round, "within_days": 7}
+    """Filter on recent organization activity (even rounds: on how many members were active,
+    a `members` roll-up that those journeys share), per-step recipients, exit step."""
+    recent: dict[str, Any] = {
+        "activity": "page_viewed",
+        "min_count": 10 + 5 * seed.round,
+        "within_days": 7,
+    }
+    if seed.round % 2 == 0:
+        viewed = {"activity": "page_viewed", "within_days": 7}
+        recent = {"members": {"filter": viewed, "min": 2 + seed.round}}
     return {
         "entry": {
             "when": "filter",

@@ -5,7 +5,8 @@
    wait_for steps, attribution);
 3. evaluate each published journey's entry filter once over the organizations (the
    recurring and anniversary ones only when their instant falls in the window), in one
-   pass with a count that several journeys repeat computed once (`fuse_branches`);
+   pass with a count that several journeys repeat computed once (`fuse_branches`), after
+   the `members` roll-ups those filters read (one grouped pass per contact filter);
 4. expand the send steps due this window (as the engine found them) to their recipients,
    with addresses and the unsubscribed left out.
 
@@ -253,23 +254,37 @@ class LowerBound:
 
     def statements(self, window: Window, load_seq: int) -> list[tuple[str, str]]:
         """The four parts' statements for `window`, as DuckDB SQL."""
-        org_fields, _ = catalog.field_types(DuckDBEngine(self.con))
-        levels = [self._entry_level(j, window, load_seq, org_fields) for j in self.journeys]
+        fields = catalog.field_types(DuckDBEngine(self.con))
+        scopes = [self._scope(j, window, load_seq, fields) for j in self.journeys]
+        levels = [
+            entry_bound(j).level(Level(j, window, scope.clock.today, scope))
+            for j, scope in zip(self.journeys, scopes, strict=True)
+        ]
         # One pass over the organizations for all journeys, a count that several journeys
         # repeat computed once: the engine's fusion, so the bound charges no work it avoids.
         fused = union_all(levels)
         entries = fuse_branches(fused) if fused is not None else _query("lb_no_entries")
-        return [
+        statements = [
             ("rollup", bench_sql("lb_rollup", window_start=window.start, window_end=window.end)),
             ("triggers", bench_sql("lb_triggered")),
+        ]
+        passes: dict[str, exp.Query] = {}  # the entry filters' roll-ups, each once
+        for journey, scope in zip(self.journeys, scopes, strict=True):
+            if journey.entry.filter is not None:
+                passes.update(journey.entry.filter.rollup_passes(scope))
+        if passes:
+            rollups = union_all(passes.values())
+            statements.append(("member_rollups", bench_sql("lb_member_rollups", rollups=rollups)))
+        return [
+            *statements,
             ("entry_filters", bench_sql("lb_entries", levels=entries)),
             ("recipients", bench_sql("lb_recipients")),
         ]
 
-    def _entry_level(
-        self, journey: model.Journey, window: Window, load_seq: int, org_fields: dict
-    ) -> exp.Query | None:
-        """One journey's entry condition over the organizations (None: no work this window)."""
+    def _scope(
+        self, journey: model.Journey, window: Window, load_seq: int, fields: tuple[dict, dict]
+    ) -> FilterScope:
+        """What one journey's entry filter is evaluated with this window."""
         today = schedule.local_today(window.end, journey.timezone)
-        scope = FilterScope("org", "o", org_fields, Clock(window.end, today, load_seq))
-        return entry_bound(journey).level(Level(journey, window, today, scope))
+        clock = Clock(window.end, today, load_seq)
+        return FilterScope("org", "o", fields[0], clock, contact_fields=fields[1])

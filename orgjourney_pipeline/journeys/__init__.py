@@ -26,6 +26,7 @@ from orgjourney_pipeline.journeys.filters import (
     AnyOf,
     FieldCondition,
     FilterNode,
+    MembersCondition,
     Not,
     TagCondition,
     compile_filter,
@@ -51,6 +52,7 @@ from orgjourney_pipeline.journeys.model import (
     Journey,
 )
 from orgjourney_pipeline.journeys.problems import ERROR, WARNING, Problem, has_errors
+from orgjourney_pipeline.journeys.recipients import TriggeringContacts
 from orgjourney_pipeline.journeys.sqlexpr import Clock, FilterScope
 from orgjourney_pipeline.journeys.steps import (
     ACTIONS,
@@ -106,6 +108,7 @@ __all__ = [
     "FilterScope",
     "Journey",
     "KnownFields",
+    "MembersCondition",
     "Not",
     "Problem",
     "RecurringEntry",
@@ -116,6 +119,7 @@ __all__ = [
     "TagCondition",
     "TagOrg",
     "TagsEntry",
+    "TriggeringContacts",
     "UpdateOrg",
     "WaitFor",
     "check_fields",

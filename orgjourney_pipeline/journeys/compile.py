@@ -22,6 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from orgjourney_pipeline.journeys import tables
+from orgjourney_pipeline.journeys.fields import journey_filters
 from orgjourney_pipeline.journeys.fusion import fuse_branches, union_all
 from orgjourney_pipeline.journeys.model import Journey
 from orgjourney_pipeline.journeys.sqlexpr import where_properties
@@ -62,6 +63,17 @@ RELATION_COLUMNS: dict[str, dict[str, str]] = {
         "occurred_at": "timestamp",
         "within": "interval",
         "exits": "boolean",
+    },
+    "entry_trigger_contacts": {
+        "journey_id": "varchar",
+        "org_id": "varchar",
+        "contact_id": "varchar",
+    },
+    "member_rollups": {
+        "rollup_key": "varchar",
+        "org_id": "varchar",
+        "members": "bigint",
+        "matching": "bigint",
     },
     "addressed_contacts": {
         "enrollment_id": "varchar",
@@ -113,6 +125,7 @@ def compile_window(
             add(step.relations(journey, context))
     for journey in versions.values():  # conversions count whatever the journey's state
         add(_conversion_activities(journey))
+    add(_member_rollups([*published, *moving], context))
     relations = {
         name: _relation(queries, RELATION_COLUMNS[name]) for name, queries in parts.items()
     }
@@ -156,6 +169,20 @@ def _relation(queries: Iterable[exp.Query], columns: Mapping[str, str]) -> exp.Q
         ]
         return exp.select(*selects).where(exp.false(), copy=False)
     return fuse_branches(query)
+
+
+def _member_rollups(
+    journeys: Iterable[Journey], context: WindowContext
+) -> dict[str, list[exp.Query]]:
+    """One grouped pass per distinct contact filter that the journeys' `members` roll-ups
+    name (the same filter for the same clock is one pass, whichever journeys share it)."""
+    passes: dict[str, exp.Query] = {}
+    for journey in journeys:
+        scope = context.org_scope(journey)
+        for subject, _, node in journey_filters(journey):
+            if subject == "org":
+                passes.update(node.rollup_passes(scope))
+    return {"member_rollups": list(passes.values())}
 
 
 def _exit_matches(journey: Journey, context: WindowContext) -> dict[str, list[exp.Query]]:

@@ -20,6 +20,7 @@ from orgjourney_pipeline.journeys.canonical import canonical
 from orgjourney_pipeline.journeys.filters import AllOf, AnyOf, FilterNode, TagCondition
 from orgjourney_pipeline.journeys.model import known_field
 from orgjourney_pipeline.journeys.problems import hint
+from orgjourney_pipeline.journeys.recipients import triggering_send_tos
 from orgjourney_pipeline.journeys.sqlexpr import (
     all_of,
     any_of,
@@ -158,7 +159,15 @@ class ActivityEntry(EntryKind):
             properties_match=where_properties(self.where or {}, exp.column("properties", "a")),
             entry_filter=self.entry_filter(journey, context),
         )
-        return {"entry_triggers": [trigger]}
+        if not triggering_send_tos(journey.send_to, journey.steps):
+            return {"entry_triggers": [trigger]}
+        contacts = relation(  # remembered for `send_to: triggering_contacts`
+            "entry_trigger_contacts",
+            journey_id=journey.id,
+            activity_type=self.activity,
+            properties_match=where_properties(self.where or {}, exp.column("properties", "a")),
+        )
+        return {"entry_triggers": [trigger], "entry_trigger_contacts": [contacts]}
 
 
 @dataclass(frozen=True, kw_only=True)

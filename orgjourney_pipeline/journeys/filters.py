@@ -22,14 +22,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlglot import exp
 
-from orgjourney_pipeline.journeys import comparisons
+from orgjourney_pipeline.journeys import comparisons, rollups
 from orgjourney_pipeline.journeys.canonical import canonical, plain
 from orgjourney_pipeline.journeys.model import known_field
 from orgjourney_pipeline.journeys.problems import describe, hint
+from orgjourney_pipeline.journeys.rollups import rollup_key
 from orgjourney_pipeline.journeys.sqlexpr import (
     Clock,
     FilterScope,
@@ -70,6 +72,7 @@ class FilterNode:
     """What every filter node can do; subclasses are frozen dataclasses."""
 
     line: int
+    NEEDS_ACTIVITY_ENTRY: ClassVar[bool] = False  # `send_to: triggering_contacts` only
 
     @classmethod
     def is_written_as(cls, node: Mapping) -> bool:
@@ -111,6 +114,14 @@ class FilterNode:
             for problem in child.field_problems(fields, subject, where)
         ]
 
+    def rollup_passes(self, scope: FilterScope) -> dict[str, exp.Query]:
+        """The members roll-ups this node (or a child) reads, by key: their grouped passes."""
+        return {
+            key: query
+            for child in self.children()
+            for key, query in child.rollup_passes(scope).items()
+        }
+
 
 def read_filter(
     reader: NodeReader, node: Any, where: str, line: int, context: FilterContext
@@ -133,7 +144,7 @@ def read_filter(
     reader.error(
         line,
         f"{where}: a filter is {{field, op, value}}, {{tag}}, {{activity, ..}}, "
-        "{all: [..]}, {any: [..]} or {not: ..}",
+        "{members: ..}, {all: [..]}, {any: [..]} or {not: ..}",
     )
     return None
 
@@ -391,6 +402,97 @@ class ActivityCondition(FilterNode):
 
 
 @dataclass(frozen=True)
+class MembersCondition(FilterNode):
+    """`{members: {filter, min: N | all: true | min_percent: P}}`: a roll-up over the
+    organization's members as of the run (`rollups`): at least N match the contact filter,
+    every one does, or at least P % do; an organization with no members matches none."""
+
+    filter: FilterNode
+    min: int | None = None  # None with neither `all` nor `min_percent`: at least 1
+    all: bool = False
+    min_percent: Fraction | None = None
+    _: KW_ONLY
+    line: int = field(default=0, compare=False)
+    KEYS: ClassVar[tuple[str, ...]] = ("filter", "min", "all", "min_percent")
+
+    @classmethod
+    def is_written_as(cls, node: Mapping) -> bool:
+        return "members" in node
+
+    @classmethod
+    def read(cls, reader, node, where, line, context):
+        reader.known_keys(node, ("members",), where)
+        where = f"{where}.members"
+        body = reader.mapping(node["members"], where, reader.line_of(node, "members", line))
+        if body is None:
+            return None
+        if context.subject != "org":
+            reader.error(
+                line, f"{where}: a roll-up is an organization filter; a contact has no members"
+            )
+            return None
+        reader.known_keys(body, cls.KEYS, where)
+        given = [key for key in ("min", "all", "min_percent") if key in body]
+        if len(given) > 1:
+            reader.error(
+                reader.line_of(body, given[1], line),
+                f"{where}: give one of min, all and min_percent, not {' and '.join(given)}",
+            )
+            return None
+        least = reader.number(body, "min", where, integer=True)
+        every = body.get("all", False)
+        if every is not True and "all" in body:
+            reader.error(reader.line_of(body, "all", line), f"{where}.all: expected true")
+            return None
+        percent = rollups.read_percent(reader, body, where, line)
+        if "filter" not in body:
+            reader.error(line, f"{where}: 'filter' (a contact filter) is required")
+            return None
+        contact = read_filter(
+            reader,
+            body["filter"],
+            f"{where}.filter",
+            reader.line_of(body, "filter", line),
+            FilterContext("contact", since_allowed=False, depth=context.depth + 1),
+        )
+        if contact is None or (given and least is None and not every and percent is None):
+            return None
+        return cls(filter=contact, min=least, all=every, min_percent=percent, line=line)
+
+    def definition(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"filter": self.filter.definition()}
+        if self.all:
+            body["all"] = True
+        elif self.min_percent is not None:
+            body["min_percent"] = canonical(float(self.min_percent))
+        else:
+            body["min"] = 1 if self.min is None else self.min
+        return {"members": body}
+
+    def predicate(self, scope: FilterScope) -> exp.Expression:
+        key = rollup_key(self.filter.predicate(self._contact_scope(scope)))
+        if self.all:
+            test = rollups.every()
+        elif self.min_percent is not None:
+            test = rollups.percent_test(self.min_percent)
+        else:
+            test = rollups.least(1 if self.min is None else self.min)
+        return rollups.rollup_test(key, scope.row, test)
+
+    def rollup_passes(self, scope: FilterScope) -> dict[str, exp.Query]:
+        contact_filter = self.filter.predicate(self._contact_scope(scope))
+        key = rollup_key(contact_filter)
+        return {key: rollups.rollup_pass(key, contact_filter)}
+
+    def field_problems(self, fields, subject, where):
+        return self.filter.field_problems(fields, "contact", where)
+
+    @staticmethod
+    def _contact_scope(scope: FilterScope) -> FilterScope:
+        return FilterScope("contact", "c", scope.contact_fields or {}, scope.clock)
+
+
+@dataclass(frozen=True)
 class FieldCondition(FilterNode):
     """`{field: F, op: OP, value: V}`: a comparison of one field of the subject."""
 
@@ -467,6 +569,7 @@ FILTER_KINDS: tuple[type[FilterNode], ...] = (
     Not,
     TagCondition,
     ActivityCondition,
+    MembersCondition,
     FieldCondition,
 )
 
@@ -478,22 +581,3 @@ def read_filter_at(
     if node.get(key) is None:
         return None
     return read_filter(reader, node[key], where, reader.line_of(node, key), context)
-
-
-def read_send_to(reader: NodeReader, node: Mapping, key: str, where: str) -> FilterNode | None:
-    """A `send_to`: `everyone` (None) or `{filter: <contact filter>}`."""
-    value = node.get(key)
-    if value is None or value == "everyone":
-        return None
-    if isinstance(value, Mapping) and set(value) == {"filter"}:
-        return read_filter_at(
-            reader,
-            value,
-            "filter",
-            f"{where}.filter",
-            FilterContext("contact", since_allowed=False),
-        )
-    reader.error(
-        reader.line_of(node, key), f"{where}: expected `everyone` or {{filter: <contact filter>}}"
-    )
-    return None

@@ -25,7 +25,7 @@ from typing import Any
 from orgjourney_pipeline.journeys import graph
 from orgjourney_pipeline.journeys.canonical import plain
 from orgjourney_pipeline.journeys.entries import ENTRY_KINDS, EntryKind
-from orgjourney_pipeline.journeys.filters import FilterContext, read_filter_at, read_send_to
+from orgjourney_pipeline.journeys.filters import FilterContext, read_filter_at
 from orgjourney_pipeline.journeys.model import (
     FREQUENCIES,
     ID_PATTERN,
@@ -36,6 +36,7 @@ from orgjourney_pipeline.journeys.model import (
 )
 from orgjourney_pipeline.journeys.problems import Problem, describe, hint, near
 from orgjourney_pipeline.journeys.reader import NodeReader
+from orgjourney_pipeline.journeys.recipients import read_send_to, triggering_send_tos
 from orgjourney_pipeline.journeys.steps import Step, read_step
 from orgjourney_pipeline.journeys.yamlfile import read_yaml
 
@@ -147,6 +148,7 @@ class JourneyReader(NodeReader):
             "attribution": self.attribution(doc),
             "steps": self.steps(doc),
         }
+        self.check_triggering_contacts(parts["entry"], parts["send_to"], parts["steps"])
         exit_, attribution = parts["exit"], parts["attribution"]
         if exit_ is not None and exit_.on_conversion and attribution is None:
             self.error(
@@ -159,6 +161,17 @@ class JourneyReader(NodeReader):
             id=journey_id, source=self.source, raw=plain(doc), lines=self.key_lines(doc), **parts
         )
         return journey, self.problems
+
+    def check_triggering_contacts(self, entry, send_to, steps) -> None:
+        """`send_to: triggering_contacts` needs an `activity` entry (SPEC: else an error)."""
+        if entry is None or entry.when == "activity":
+            return
+        for where, node in triggering_send_tos(send_to, steps):
+            self.error(
+                node.line,
+                f"{where}: triggering_contacts are the contacts whose activity made the "
+                f"organization enter; it needs `entry.when: activity`, not {entry.when}",
+            )
 
     def identity(self, doc: Mapping) -> str | None:
         journey_id = self.text(doc, "id", "journey")

@@ -38,6 +38,8 @@ NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     "version": (1, MAX_INTEGER),
     "min_count": (1, MAX_INTEGER),
     "percent": (0, 100),
+    "min": (1, MAX_INTEGER),  # a `members` roll-up's least count
+    "min_percent": (0, 100),
     "day": (1, 31),
     "days_before": (0, MAX_DAYS),
     "within_days": (0, MAX_DAYS),
@@ -169,8 +171,11 @@ class Journey:
 
 
 def send_to_definition(send_to: FilterNode | None) -> Any:
-    """A `send_to` as a file writes it: `everyone`, or `{filter: ..}`."""
-    return "everyone" if send_to is None else {"filter": send_to.definition()}
+    """A `send_to` as a file writes it: `everyone`, `triggering_contacts` or `{filter: ..}`."""
+    if send_to is None:
+        return "everyone"
+    definition = send_to.definition()
+    return definition if isinstance(definition, str) else {"filter": definition}
 
 
 def known_field(name: str, known: Mapping[str, object]) -> str | None:

@@ -39,6 +39,7 @@ class FilterScope:
     field_types: Mapping[str, str]
     clock: Clock
     enrollment: str | None = None  # alias of the enrollment row, for `since: entry`
+    contact_fields: Mapping[str, str] | None = None  # of the contact filters of `members`
 
 
 def two_valued(condition: exp.Expression) -> exp.Expression:

@@ -40,7 +40,9 @@ class WindowContext:
 
     def org_scope(self, journey: Journey, enrollment: str | None = None) -> FilterScope:
         """Organization filters over `o`; `enrollment` the alias whose `entered_at` counts."""
-        return FilterScope("org", "o", self.org_fields, self.clock(journey), enrollment)
+        return FilterScope(
+            "org", "o", self.org_fields, self.clock(journey), enrollment, self.contact_fields
+        )
 
     def contact_scope(self, journey: Journey) -> FilterScope:
         """Contact filters over `c`."""

@@ -1,17 +1,19 @@
 """Send steps: `send_email` and `send_sms` (SPEC section 3, Steps and Recipients).
 
 A send step, when it acts, records a send intent; after the step walk its recipients are the
-members of the organization as of the run that its `send_to` keeps (the step's own, else the
-journey's), each sent to or suppressed with a reason (`sql/window/80_recipients.sql`).
+members of the organization as of the run that pass the journey's `send_to` and the step's
+own, which narrows it (`recipients`), each sent to or suppressed with a reason
+(`sql/window/80_recipients.sql`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from orgjourney_pipeline.journeys.filters import FilterNode, compile_filter, read_send_to
+from orgjourney_pipeline.journeys.filters import FilterNode
 from orgjourney_pipeline.journeys.model import send_to_definition
+from orgjourney_pipeline.journeys.recipients import narrowed, read_send_to
 from orgjourney_pipeline.journeys.steps.base import Step, step_literals
 from orgjourney_pipeline.journeys.templates import relation
 
@@ -19,7 +21,7 @@ from orgjourney_pipeline.journeys.templates import relation
 @dataclass(frozen=True)
 class _Send(Step):
     template: str
-    send_to: FilterNode | None = None  # None: the journey's send_to
+    send_to: FilterNode | None = None  # None: the journey's send_to alone
     STEP_KEYS: ClassVar[tuple[str, ...]] = ("send_to",)
     OUTCOME: ClassVar[str] = "sent"
 
@@ -56,11 +58,12 @@ class _Send(Step):
         )
 
     def relations(self, journey, context):
-        send_to = self.send_to if self.send_to is not None else journey.send_to
+        # The step's own send_to narrows the journey's; `i` is the send intent.
+        scope = replace(context.contact_scope(journey), enrollment="i")
         addressed = relation(
             "addressed_contacts",
             **step_literals(journey, self),
-            send_to=compile_filter(send_to, context.contact_scope(journey)),
+            send_to=narrowed((journey.send_to, self.send_to), scope),
         )
         return {"addressed_contacts": [addressed]}
 
