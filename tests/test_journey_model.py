@@ -814,6 +814,10 @@ def test_the_numbers_bounds_are_the_schemas():
         "days": definitions["days"],
         "hours": definitions["hours"],
         "minutes": definitions["minutes"],
+        "priority": properties["priority"],
+        "max": json.loads((ROOT / "delivery.schema.json").read_text())["properties"]["caps"][
+            "items"
+        ]["properties"]["max"],
     }
     assert {key: (s["minimum"], s["maximum"]) for key, s in in_schema.items()} == dict(
         language.NUMBER_BOUNDS
@@ -1345,6 +1349,10 @@ def test_the_schema_names_every_top_level_key_the_model_reads():
         "attribution",
         "steps",
         "description",
+        "send_window",
+        "priority",
+        "frequency_cap",
+        "holdout",
     }
 
 
