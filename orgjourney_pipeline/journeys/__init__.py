@@ -8,6 +8,8 @@ classes with registries: entry kinds (`entries.ENTRY_KINDS`), filter nodes
 """
 
 from orgjourney_pipeline.journeys.comparisons import OPERATORS, OPS
+from orgjourney_pipeline.journeys.delivery import Cap, DeliveryRules
+from orgjourney_pipeline.journeys.delivery_file import load_delivery, parse_delivery_text
 from orgjourney_pipeline.journeys.entries import (
     ENTRY_KINDS,
     ActivityEntry,
@@ -49,6 +51,7 @@ from orgjourney_pipeline.journeys.model import (
     Duration,
     Exit,
     Journey,
+    SendWindow,
 )
 from orgjourney_pipeline.journeys.problems import ERROR, WARNING, Problem, has_errors
 from orgjourney_pipeline.journeys.sqlexpr import Clock, FilterScope
@@ -92,9 +95,11 @@ __all__ = [
     "AnyOf",
     "ApproachingDateEntry",
     "Attribution",
+    "Cap",
     "Clock",
     "Condition",
     "Delay",
+    "DeliveryRules",
     "Duration",
     "EntryKind",
     "Exit",
@@ -111,6 +116,7 @@ __all__ = [
     "RecurringEntry",
     "SendEmail",
     "SendSms",
+    "SendWindow",
     "Split",
     "Step",
     "TagCondition",
@@ -124,7 +130,9 @@ __all__ = [
     "journey_files",
     "journey_filters",
     "journey_from_definition",
+    "load_delivery",
     "load_journey",
     "load_journeys",
+    "parse_delivery_text",
     "parse_journey_text",
 ]
