@@ -9,6 +9,7 @@ import math
 
 import pytest
 
+from orgjourney_pipeline.journeys import parse_delivery_text
 from orgjourney_pipeline.journeys.delivery import holdout_bucket
 
 
@@ -361,3 +362,48 @@ def test_journey_lift_on_a_hand_computed_example(con):
         "select comment from duckdb_views() where view_name = 'journey_lift'"
     ).fetchall()
     assert comment[0][0].startswith("One row per journey version")
+
+
+# -- the demo -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_demo_sends_no_contact_more_than_its_caps_allow(orgjourney, cli_paths):
+    """The bundled journeys come with a delivery.yaml: after `demo`, no contact has more sends
+    that count than a cap allows in any UTC day, and quiet hours held some sends."""
+    orgjourney("demo")
+    rules, _ = parse_delivery_text((cli_paths["journeys"] / "delivery.yaml").read_text(), "d")
+    daily = {cap.channel: cap.max for cap in rules.caps if cap.per == "day"}
+    assert daily == {"email": 2, "sms": 1}
+    import duckdb
+
+    with duckdb.connect(str(cli_paths["warehouse"]), read_only=True) as con:
+        most = dict(
+            con.execute(
+                "select channel, max(n) from (select contact_id, channel, count(*) as n"
+                " from sends where counts_toward_caps"
+                " group by contact_id, channel, date_trunc('day', run_at)) group by channel"
+            ).fetchall()
+        )
+        held = con.execute("select count(*) from enrollment_steps where outcome = 'held'")
+        assert held.fetchone()[0] > 0
+    assert all(most[channel] <= daily[channel] for channel in most)
+
+
+def test_the_bundled_delivery_rules_are_valid_and_meet_their_json_schema():
+    import json
+    from pathlib import Path
+
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    root = Path(__file__).resolve().parents[1]
+    path = root / "data" / "journeys" / "delivery.yaml"
+    rules, problems = parse_delivery_text(path.read_text(), str(path))
+    assert problems == [] and len(rules.caps) == 3
+    schema = json.loads((root / "delivery.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors(YAML(typ="safe").load(path.read_text()))) == []
+    wrong = {"caps": [{"channel": "email", "max": 3, "per": "month"}], "timzone": "UTC"}
+    assert len(list(validator.iter_errors(wrong))) == 2

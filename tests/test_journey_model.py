@@ -33,7 +33,7 @@ from orgjourney_pipeline.journeys import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "data" / "journeys").glob("*.yaml"))
+EXAMPLES = language.journey_files(ROOT / "data" / "journeys")
 SCHEMA_PATH = ROOT / "journey.schema.json"
 
 MINIMAL = """\
