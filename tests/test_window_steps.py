@@ -112,6 +112,11 @@ def _load(con: duckdb.DuckDBPyConnection, table: str, spec: Any) -> None:
     if table in ARROW_TABLES:
         schema = ARROW_TABLES[table]
         defaults = {f.name: False if pa.types.is_boolean(f.type) else None for f in schema}
+        instants = {f.name for f in schema if pa.types.is_timestamp(f.type)}
+        rows = [
+            {k: datetime.fromisoformat(v) if k in instants and v else v for k, v in r.items()}
+            for r in rows
+        ]
         con.register("_case_rows", pa.Table.from_pylist([{**defaults, **r} for r in rows], schema))
         con.execute(f"create or replace temp table {table} as select * from _case_rows")
         return
