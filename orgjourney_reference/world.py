@@ -322,7 +322,7 @@ def _csv(value: Any) -> str:
 
 
 @st.composite
-def worlds(draw, max_windows: int = 30) -> World:
+def worlds(draw, max_windows: int = 30, competing_sends: bool = False) -> World:
     """A random world: a few orgs and contacts, 2-4 days of activity, 1-4 journeys."""
     start = draw(st.sampled_from(STARTS))
     n_windows = draw(st.integers(6, max_windows))
@@ -418,7 +418,9 @@ def worlds(draw, max_windows: int = 30) -> World:
     # Journeys (drawn before activity, so that properties can name them).
     n_journeys = draw(st.integers(1, 4))
     journey_ids = [f"j{i}" for i in range(n_journeys)]
-    histories = [draw(journey_history(journey_id, n_loads)) for journey_id in journey_ids]
+    histories = [
+        draw(journey_history(journey_id, n_loads, competing_sends)) for journey_id in journey_ids
+    ]
     journey_texts = [
         {
             f"{jid}.yaml": json.dumps(history[load], indent=1)
@@ -590,9 +592,11 @@ def properties(journey_ids: list[str]):
 
 
 @st.composite
-def journey_history(draw, journey_id: str, n_loads: int) -> list[dict]:
+def journey_history(
+    draw, journey_id: str, n_loads: int, competing_sends: bool = False
+) -> list[dict]:
     """The journey's definition as read by each invocation: states change, versions bump."""
-    definition = draw(journey_definition(journey_id, 1))
+    definition = draw(journey_definition(journey_id, 1, competing_sends))
     definition["state"] = draw(st.sampled_from(("published", "published", "published", "draft")))
     history = [definition]
     for _ in range(1, n_loads):
@@ -600,7 +604,7 @@ def journey_history(draw, journey_id: str, n_loads: int) -> list[dict]:
         change = draw(st.sampled_from(("same", "state", "bump", "bump_state")))
         current = dict(previous)
         if change in ("bump", "bump_state"):
-            current = draw(journey_definition(journey_id, previous["version"] + 1))
+            current = draw(journey_definition(journey_id, previous["version"] + 1, competing_sends))
             if draw(st.booleans()):  # a small change: keep entry and steps, rename templates
                 current = dict(previous, version=previous["version"] + 1)
                 current["name"] = f"{previous['name']} v{current['version']}"
@@ -612,7 +616,7 @@ def journey_history(draw, journey_id: str, n_loads: int) -> list[dict]:
 
 
 @st.composite
-def journey_definition(draw, journey_id: str, version: int) -> dict:
+def journey_definition(draw, journey_id: str, version: int, competing_sends: bool = False) -> dict:
     definition: dict[str, Any] = {
         "id": journey_id,
         "name": f"Journey {journey_id}",
@@ -659,6 +663,11 @@ def journey_definition(draw, journey_id: str, version: int) -> dict:
         definition["unsubscribe"] = {"audience": draw(st.sampled_from(("newsletter", "product")))}
     definition["steps"] = draw(step_lists())
     definition.update(draw(journey_delivery()))
+    if competing_sends:  # many sends to the same contacts: caps and quiet hours at work
+        definition["entry"] = {"when": "activity", "activity": draw(st.sampled_from(COMMON_TYPES))}
+        definition["frequency"] = "every_time"
+        send = draw(st.sampled_from(("send_email", "send_email", "send_sms")))
+        definition["steps"] = [{"id": "first", send: {"template": "t1"}}, *definition["steps"]]
     return definition
 
 
@@ -694,8 +703,8 @@ def delivery_rules(draw) -> dict | None:
         st.lists(
             st.builds(
                 lambda channel, most, per: {"channel": channel, "max": most, "per": per},
-                st.sampled_from(("email", "sms")),
-                st.integers(0, 3),
+                st.sampled_from(("email", "email", "sms")),
+                st.sampled_from((0, 1, 1, 2)),
                 st.sampled_from(("day", "week")),
             ),
             max_size=3,

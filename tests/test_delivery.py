@@ -310,6 +310,23 @@ def test_a_holdout_converts_by_the_attribution_rule(scenario):
     ) == [(treated, False, "mark"), (held, True, None)]
 
 
+def test_report_html_has_a_lift_section_with_the_interval(scenario, orgjourney, tmp_path):
+    """One treated organization converts, the held-out one does not: 1 / 1 against 0 / 1."""
+    held = next(f"o{i}" for i in range(100) if holdout_bucket("h", f"o{i}") < 5000)
+    treated = next(f"o{i}" for i in range(100) if holdout_bucket("h", f"o{i}") >= 5000)
+    one_contact_each(scenario, (held, None), (treated, None))
+    scenario.journey(holdout_journey(1, percent=50))
+    scenario.events(("e1", f"c{treated}", "purchase", "2026-01-05T11:30Z"))
+    scenario.run("2026-01-05T12:00Z", "2026-01-05T08:00Z")
+    page = tmp_path / "report.html"
+    orgjourney("report", "--html", str(page))
+    html = page.read_text()
+    lift = html[html.index("<h2>Lift (holdouts)</h2>") : html.index("<h2>Funnels</h2>")]
+    assert "<td>h v1</td>" in lift
+    assert "1 / 1 = 100.0%" in lift and "0 / 1 = 0.0%" in lift
+    assert "+100.0 pts (+100.0 pts .. +100.0 pts)" in lift
+
+
 def test_the_global_holdout_enters_no_journey_and_active_enrollments_go_on(scenario):
     """With a global holdout of 100 %, nobody enters from the next run; the enrollment that
     entered before waits out its delay and sends."""
