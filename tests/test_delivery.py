@@ -424,3 +424,40 @@ def test_the_bundled_delivery_rules_are_valid_and_meet_their_json_schema():
     assert list(validator.iter_errors(YAML(typ="safe").load(path.read_text()))) == []
     wrong = {"caps": [{"channel": "email", "max": 3, "per": "month"}], "timzone": "UTC"}
     assert len(list(validator.iter_errors(wrong))) == 2
+
+
+def test_a_journeys_delivery_keys_are_checked_at_their_lines():
+    from orgjourney_pipeline.journeys import parse_journey_text
+
+    text = journey(
+        extra="send_window: {from: '08:00', to: '08:00', timezone: organisation}\n"
+        "frequency_cap: exemt\npriority: 1.5\nholdout: {percent: 12.345}\n"
+    )
+    _, problems = parse_journey_text(text, "j.yaml")
+    assert sorted((p.line, p.message) for p in problems) == [
+        (
+            7,
+            "send_window.timezone: expected `organization` or `journey`, got 'organisation'"
+            " (did you mean 'organization'?)",
+        ),
+        (7, "send_window: 'from' and 'to' must differ"),
+        (8, "frequency_cap: expected `exempt`, got 'exemt' (did you mean 'exempt'?)"),
+        (9, "journey.priority: expected a whole number"),
+        (10, "holdout.percent: at most two decimals"),
+    ]
+
+
+def test_delivery_keys_are_in_the_definition_only_when_set():
+    """A journey that sets none keeps the definition (and hash) it had before they existed;
+    setting one is a change of definition (a new version to publish)."""
+    from orgjourney_pipeline.journeys import parse_journey_text
+
+    plain, _ = parse_journey_text(journey(), "j.yaml")
+    quiet, _ = parse_journey_text(journey(extra=QUIET_HOURS + "priority: 2\n"), "j.yaml")
+    assert not {"send_window", "priority", "frequency_cap", "holdout"} & set(plain.definition())
+    assert quiet.definition()["send_window"] == {
+        "from": "08:00",
+        "to": "20:00",
+        "timezone": "organization",
+    }
+    assert quiet.definition_hash() != plain.definition_hash()
