@@ -25,6 +25,7 @@ from orgjourney_pipeline.journeys import (
     load_journey,
     load_journeys,
 )
+from orgjourney_pipeline.journeys.delivery import DELIVERY_FILES
 from orgjourney_pipeline.journeys.delivery_file import delivery_file, load_delivery
 from orgjourney_pipeline.windows.plan import HOUR, Window, floor_hour, last_window_end
 from orgjourney_pipeline.windows.preflight import validate_journeys
@@ -108,6 +109,9 @@ def _read(sources: Path | Sequence[Path]) -> tuple[list[Journey], list[Problem],
         return journeys, problems + delivery_problems, files
     journeys, problems = [], []
     for path in sources:
+        if Path(path).name in DELIVERY_FILES:  # the rules across journeys, read as such
+            problems.extend(load_delivery(Path(path).parent)[1])
+            continue
         journey, file_problems = load_journey(path)
         problems.extend(file_problems)
         if journey is not None:

@@ -461,3 +461,13 @@ def test_delivery_keys_are_in_the_definition_only_when_set():
         "timezone": "organization",
     }
     assert quiet.definition_hash() != plain.definition_hash()
+
+
+def test_validate_given_the_delivery_file_reads_it_as_delivery_rules(scenario, orgjourney):
+    delivery(scenario, "caps:\n  - {channel: email, max: 3, per: wek}\n")
+    path = scenario.paths["journeys"] / "delivery.yaml"
+    result = orgjourney("validate", str(path), expect_exit=1)
+    assert f"{path}:2: caps[0].per: 'wek' is not one of: day, week (did you mean 'week'?)" in (
+        result.output
+    )
+    assert "'id' is required" not in result.output  # not read as a journey
