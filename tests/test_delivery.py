@@ -78,7 +78,7 @@ def test_a_held_send_opens_at_08_local_across_a_daylight_saving_change(scenario)
     one_contact_each(scenario, ("ny", "America/New_York"))
     scenario.journey(journey(extra=QUIET_HOURS))
     scenario.events(("e1", "cny", "purchase", "2026-03-08T01:30Z"))
-    scenario.run("2026-03-08T14:00Z", "2026-03-08T00:00Z")
+    scenario.run("2026-03-08T12:00Z", "2026-03-08T01:00Z")
     assert scenario.sends() == [("03-08T12:00", "ny", "cny", "email", "mail")]
 
 
@@ -87,9 +87,9 @@ def test_an_organization_without_a_time_zone_uses_the_journeys(scenario):
     one_contact_each(scenario, ("a", None), ("b", "Mars/Olympus"))
     scenario.journey(journey(extra=QUIET_HOURS))
     scenario.events(
-        ("e1", "ca", "purchase", "2026-01-05T20:30Z"), ("e2", "cb", "purchase", "2026-01-05T20:30Z")
+        ("e1", "ca", "purchase", "2026-01-06T06:30Z"), ("e2", "cb", "purchase", "2026-01-06T06:30Z")
     )
-    scenario.run("2026-01-06T09:00Z", "2026-01-05T20:00Z")
+    scenario.run("2026-01-06T08:00Z", "2026-01-06T06:00Z")
     assert [row[:3] for row in scenario.sends()] == [
         ("01-06T08:00", "a", "ca"),
         ("01-06T08:00", "b", "cb"),
@@ -161,18 +161,18 @@ def test_equal_priorities_compete_by_journey_id(scenario):
 
 def test_a_weekly_cap_counts_earlier_runs_in_the_calendar_week_of_its_time_zone(scenario):
     """One email a week in Berlin: the send of Sunday 22:00Z (23:00 Sunday in Berlin) is made;
-    23:00Z is 00:00 Monday in Berlin, a new week: made; Monday 10:00Z: capped."""
+    23:00Z is 00:00 Monday in Berlin, a new week: made; Monday 01:00Z, the same week: capped."""
     one_contact_each(scenario, ("o1", None))
     delivery(scenario, "caps:\n  - {channel: email, max: 1, per: week}\ntimezone: Europe/Berlin\n")
     scenario.journey(journey("a"))
     scenario.events(
         ("e1", "co1", "purchase", "2026-01-11T21:30Z"),
         ("e2", "co1", "purchase", "2026-01-11T22:30Z"),
-        ("e3", "co1", "purchase", "2026-01-12T09:30Z"),
+        ("e3", "co1", "purchase", "2026-01-12T00:30Z"),
     )
-    scenario.run("2026-01-12T10:00Z", "2026-01-11T21:00Z")
+    scenario.run("2026-01-12T01:00Z", "2026-01-11T21:00Z")
     assert [row[0] for row in scenario.sends()] == ["01-11T22:00", "01-11T23:00"]
-    assert suppressions(scenario) == [("01-12T10:00", "a", "co1", "frequency_capped")]
+    assert suppressions(scenario) == [("01-12T01:00", "a", "co1", "frequency_capped")]
 
 
 def test_an_exempt_journey_is_neither_capped_nor_counted(scenario):
