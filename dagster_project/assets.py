@@ -210,7 +210,11 @@ def user_errors() -> Iterator[None]:
     """Errors a user can act on become a plain failure message, as the CLI prints them."""
     try:
         yield
-    except (warehouse.WarehouseBusy, catalog.PublishedVersionChanged) as error:
+    except (
+        warehouse.WarehouseBusy,
+        catalog.PublishedVersionChanged,
+        catalog.DeliveryRulesInvalid,
+    ) as error:
         raise dg.Failure(str(error)) from error
 
 

@@ -17,6 +17,8 @@ import pyarrow as pa
 
 from orgjourney_pipeline import journeys, sqlfiles
 from orgjourney_pipeline.engines import Engine
+from orgjourney_pipeline.journeys.delivery import DeliveryRules
+from orgjourney_pipeline.journeys.delivery_file import load_delivery
 from orgjourney_pipeline.journeys.tables import RunJourney
 
 STOPPED = "stopped"
@@ -38,6 +40,10 @@ class PublishedVersionChanged(RuntimeError):
     """A file changes the definition of a version that has already been published."""
 
 
+class DeliveryRulesInvalid(RuntimeError):
+    """The journeys folder's `delivery.yaml` has errors: no window runs without its caps."""
+
+
 @dataclass
 class JourneyCatalog:
     """The journeys of one invocation: what runs, every version that may move, problems."""
@@ -45,6 +51,7 @@ class JourneyCatalog:
     run_journeys: list[RunJourney]
     versions: dict[tuple[str, int], journeys.Journey]
     problems: list[journeys.Problem] = field(default_factory=list)
+    delivery: DeliveryRules = field(default_factory=DeliveryRules)
 
     @property
     def errors(self) -> list[journeys.Problem]:
@@ -58,7 +65,7 @@ class JourneyCatalog:
         current = RunJourney(journey, journey.id, journey.version, state, journey.unsubscribe)
         versions = {key: j for key, j in self.versions.items() if key[0] == journey.id}
         versions[(journey.id, journey.version)] = journey
-        return JourneyCatalog([current], versions)
+        return JourneyCatalog([current], versions, delivery=self.delivery)
 
     def without(self, journey_ids: set[str | None]) -> JourneyCatalog:
         """This catalog with these journeys stopped: nothing of theirs enters, moves, exits or
@@ -70,7 +77,7 @@ class JourneyCatalog:
             for rj in self.run_journeys
         ]
         versions = {key: j for key, j in self.versions.items() if key[0] not in journey_ids}
-        return JourneyCatalog(run_journeys, versions, list(self.problems))
+        return JourneyCatalog(run_journeys, versions, list(self.problems), self.delivery)
 
     def stopping(self, problems: list[journeys.Problem]) -> JourneyCatalog:
         """This catalog with the journeys these problems name stopped, and the problems kept."""
@@ -110,8 +117,15 @@ def field_types(engine: Engine) -> tuple[dict[str, str], dict[str, str]]:
 def load_catalog(engine: Engine, folder: Path) -> JourneyCatalog:
     """Read and check every journey file, then join them with the versions already stored.
 
-    Raises `PublishedVersionChanged` (naming the files) when a published version changed.
+    Raises `PublishedVersionChanged` (naming the files) when a published version changed, and
+    `DeliveryRulesInvalid` when `delivery.yaml` has errors.
     """
+    delivery, delivery_problems = load_delivery(folder)
+    if journeys.has_errors(delivery_problems):
+        raise DeliveryRulesInvalid(
+            "\n".join(str(p) for p in delivery_problems if p.severity == journeys.ERROR)
+            + "\nno window runs until delivery.yaml is fixed"
+        )
     files, problems = journeys.load_journeys(folder) if folder.is_dir() else ([], [])
     org_fields, contact_fields = field_types(engine)
     valid: list[journeys.Journey] = []
@@ -130,7 +144,7 @@ def load_catalog(engine: Engine, folder: Path) -> JourneyCatalog:
     versions = {(j.id, j.version): j for j in valid}
     for key, row in stored.items():
         versions.setdefault(key, row["journey"])
-    return JourneyCatalog(run_journeys, versions, problems)
+    return JourneyCatalog(run_journeys, versions, problems, delivery)
 
 
 def _stopped(

@@ -41,6 +41,7 @@ TIME_COLUMNS: dict[str, str | None] = {
     "rejected_rows": "rejected_at",
     "journey_funnel": None,
     "journey_summary": None,
+    "journey_lift": None,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -80,12 +80,32 @@ class DailyConversions:
 
 
 @dataclass(frozen=True)
+class JourneyLift:
+    """One row of `journey_lift` (of a version with a holdout): treated against holdout."""
+
+    journey_id: str
+    journey_version: int
+    treated_enrollments: int
+    treated_conversions: int
+    holdout_enrollments: int
+    holdout_conversions: int
+    treated_rate: float | None
+    holdout_rate: float | None
+    difference: float | None
+    difference_ci_low: float | None
+    difference_ci_high: float | None
+    relative_lift: float | None
+
+
+@dataclass(frozen=True)
 class JourneyReport:
-    """What `orgjourney report` shows: the summary, the funnels and conversions over time."""
+    """What `orgjourney report` shows: the summary, the funnels, conversions over time and
+    the lift of the journeys with a holdout."""
 
     summary: list[JourneySummary]
     funnel: list[FunnelStep]
     daily_conversions: list[DailyConversions]
+    lift: list[JourneyLift] = field(default_factory=list)
 
     @property
     def journey_ids(self) -> list[str]:
@@ -105,6 +125,7 @@ def journey_report(con: duckdb.DuckDBPyConnection, journey_id: str | None = None
         [JourneySummary(*row) for row in rows("journey_summary")],
         [FunnelStep(*row) for row in rows("journey_funnel")],
         [DailyConversions(*row) for row in rows("daily_conversions")],
+        [JourneyLift(*row) for row in rows("journey_lift")],
     )
 
 
@@ -126,6 +147,11 @@ def write_html(report: JourneyReport, path: Path, *, title: str = "orgjourney re
         sections.append(_img(_conversions_chart(report.daily_conversions), "conversions per day"))
     else:
         sections.append("<p>No conversions yet.</p>")
+    sections.append("<h2>Lift (holdouts)</h2>")
+    if report.lift:
+        sections.append(_lift_table_html(report.lift))
+    else:
+        sections.append("<p>No journey has a holdout yet.</p>")
     sections.append("<h2>Funnels</h2>")
     versions: dict[tuple[str, int], list[FunnelStep]] = {}
     for step in report.funnel:
@@ -192,6 +218,30 @@ def _summary_table_html(rows: list[JourneySummary]) -> str:
             for value in (r.entered, r.active, r.completed, r.exited, r.converted)
         )
         + f'<td class="n">{format_rate(r.conversion_rate)}</td></tr>'
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _lift_table_html(rows: list[JourneyLift]) -> str:
+    """Treated and holdout conversion rates, the difference with its 95 % interval, the
+    relative lift (`journey_lift`)."""
+    names = ("journey", "treated", "holdout", "difference (95 % CI)", "relative lift")
+    head = "".join(f"<th>{name}</th>" for name in names)
+
+    def side(enrollments: int, conversions: int, rate: float | None) -> str:
+        return f'<td class="n">{conversions} / {enrollments} = {format_rate(rate)}</td>'
+
+    def points(value: float | None) -> str:
+        return "-" if value is None else f"{value * 100:+.1f} pts"
+
+    body = "".join(
+        f"<tr><td>{escape(r.journey_id)} v{r.journey_version}</td>"
+        + side(r.treated_enrollments, r.treated_conversions, r.treated_rate)
+        + side(r.holdout_enrollments, r.holdout_conversions, r.holdout_rate)
+        + f'<td class="n">{points(r.difference)} ({points(r.difference_ci_low)} .. '
+        + f"{points(r.difference_ci_high)})</td>"
+        + f'<td class="n">{format_rate(r.relative_lift)}</td></tr>'
         for r in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"

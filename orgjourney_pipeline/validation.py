@@ -1,6 +1,6 @@
 """Validating journey files: what `validate` and the journey-files check report.
 
-A file is read and checked (`journeys.load`), its fields checked against the warehouse's
+A file is read and checked (`journeys.load`; the folder's `delivery.yaml` too), its fields checked against the warehouse's
 (`journeys.fields`; without a warehouse only the built-ins are known), a published version
 may not change (`catalog.check_published_versions`), and — what a run would do before its
 first window — its SQL is compiled and, with a writable warehouse, bound by the engine
@@ -25,6 +25,8 @@ from orgjourney_pipeline.journeys import (
     load_journey,
     load_journeys,
 )
+from orgjourney_pipeline.journeys.delivery import DELIVERY_FILES
+from orgjourney_pipeline.journeys.delivery_file import delivery_file, load_delivery
 from orgjourney_pipeline.windows.plan import HOUR, Window, floor_hour, last_window_end
 from orgjourney_pipeline.windows.preflight import validate_journeys
 
@@ -102,9 +104,14 @@ def validate(
 def _read(sources: Path | Sequence[Path]) -> tuple[list[Journey], list[Problem], int]:
     if isinstance(sources, Path):
         journeys, problems = load_journeys(sources)
-        return journeys, problems, len(journey_files(sources))
+        _, delivery_problems = load_delivery(sources)  # the folder's rules across journeys
+        files = len(journey_files(sources)) + (delivery_file(sources) is not None)
+        return journeys, problems + delivery_problems, files
     journeys, problems = [], []
     for path in sources:
+        if Path(path).name in DELIVERY_FILES:  # the rules across journeys, read as such
+            problems.extend(load_delivery(Path(path).parent)[1])
+            continue
         journey, file_problems = load_journey(path)
         problems.extend(file_problems)
         if journey is not None:

@@ -53,9 +53,10 @@ from typing import Any
 
 from orgjourney_pipeline import journeys as jm
 
-from . import localtime
+from . import delivery, localtime
 
 HOUR = timedelta(hours=1)
+HOLD = "<held>"  # a walk decision: the send window holds the enrollment at its send step
 KEYS = {
     "organizations": ("org_id",),
     "contacts": ("contact_id",),
@@ -92,6 +93,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "wake_at",
         "ended_at",
         "end_reason",
+        "is_holdout",
     ),
     "enrollment_steps": ("enrollment_id", "step_id", "reached_at", "outcome"),
     "sends": (
@@ -106,6 +108,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "channel",
         "address",
         "template",
+        "counts_toward_caps",
     ),
     "suppressions": (
         "send_id",
@@ -188,6 +191,7 @@ class Invocation:
     window_ends: tuple[datetime, ...]
     journeys: tuple[jm.Journey, ...]
     load: int
+    delivery: jm.DeliveryRules | None = None  # the folder's delivery.yaml, if any
 
 
 def run_reference(inputs: Inputs, invocations: Iterable[Invocation]) -> dict[str, list[tuple]]:
@@ -229,6 +233,7 @@ class Enrollment:
     end_reason: str | None = None
     arrived_now: bool = False
     triggering: frozenset[str] = frozenset()  # the contacts whose activity made it enter
+    is_holdout: bool = False
 
     def row(self) -> tuple:
         active = self.status == "active"
@@ -243,6 +248,7 @@ class Enrollment:
             self.wake_at if active else None,
             self.ended_at,
             self.end_reason,
+            self.is_holdout,
         )
 
 
@@ -306,6 +312,7 @@ class Reference:
             self.versions[(journey.id, journey.version)] = journey
             self.known[journey.id] = journey
         self.current = current
+        self.delivery = invocation.delivery
         self.queue_loaded(invocation.load)
         for end in invocation.window_ends:
             if self.last_window_end is not None and end <= self.last_window_end:
@@ -373,9 +380,14 @@ class Reference:
         for org_id in sorted(moving):
             intents += self.walk(org_id, moving[org_id])
 
-        # 7. Sends.
-        for enrollment, step in intents:
-            self.send(enrollment, step)
+        # 7. Sends: every recipient's reason, then the frequency caps over the run's sends.
+        would_be = [row for enrollment, step in intents for row in self.send(enrollment, step)]
+        delivery.apply_caps(self.delivery, end, would_be, self.sends)
+        for candidate in would_be:
+            if candidate["reason"] is None:
+                self.sends.append((*candidate["row"], not candidate["exempt"]))
+            else:
+                self.suppressions.append((*candidate["row"], candidate["reason"]))
 
     # -- the CRM as of a time -----------------------------------------------------------------
 
@@ -578,7 +590,11 @@ class Reference:
                         self.end,
                         triggering=frozenset(self.triggered_by.get((journey.id, org_id), ())),
                     )
-                    self.start_at_first_step(enrollment, journey)
+                    if delivery.held_out(f"{journey.id}|{org_id}", journey.holdout_percent):
+                        enrollment.status, enrollment.is_holdout = "completed", True
+                        enrollment.ended_at, enrollment.end_reason = self.end, "holdout"
+                    else:
+                        self.start_at_first_step(enrollment, journey)
                     self.enrollments[enrollment.enrollment_id] = enrollment
                     new.add(enrollment.enrollment_id)
         return new
@@ -662,6 +678,9 @@ class Reference:
     def admits(self, journey: jm.Journey, org_id: str) -> bool:
         if org_id not in self.world.orgs:
             return False
+        rules = self.delivery
+        if rules is not None and delivery.held_out(org_id, rules.global_holdout_percent):
+            return False  # the global holdout enters no journey
         if journey.exit is not None and journey.exit.filter is not None:
             pending = Enrollment("", journey.id, journey.version, org_id, self.end)
             if self.org_filter(journey.exit.filter, org_id, journey, pending):
@@ -718,10 +737,16 @@ class Reference:
             if not decisions:
                 return intents
             for enrollment, journey, step, target, outcome in decisions:
-                if not isinstance(step, jm.Delay | jm.WaitFor):
+                if not isinstance(step, jm.Delay | jm.WaitFor) and target != HOLD:
                     self.steps.append(
                         (enrollment.enrollment_id, step.id, self.end, outcome, walk_pass)
                     )
+                if target == HOLD:  # the send window holds it at the step: `outcome` opens it
+                    self.steps.append(
+                        (enrollment.enrollment_id, step.id, self.end, "held", walk_pass)
+                    )
+                    enrollment.reached_at, enrollment.wake_at = self.end, outcome
+                    continue
                 if isinstance(step, jm.SendEmail | jm.SendSms):
                     intents.append((enrollment, step))
                 self.record_updates(enrollment, step, walk_pass)
@@ -763,7 +788,20 @@ class Reference:
         if isinstance(step, jm.ExitStep):
             return "end", "completed"
         if isinstance(step, jm.SendEmail | jm.SendSms):
-            return default, "sent"
+            window = journey.send_window
+            if window is None:
+                return default, "sent"
+            if enrollment.wake_at is not None and enrollment.wake_at <= self.end:
+                return default, "sent"  # held before until an opening at or before now
+            zone = journey.timezone
+            org = self.org(enrollment.org_id) or {}
+            if window.by_organization and delivery.known_zone(org.get("timezone")):
+                zone = org["timezone"]
+            if delivery.window_open(self.end, zone, window):
+                return default, "sent"
+            if enrollment.wake_at is None:
+                return HOLD, delivery.window_opens_after(self.end, zone, window)
+            return None  # held, the window not open yet
         return default, "done"  # tag_org, update_org
 
     def org_had(self, org_id: str, step: jm.WaitFor) -> bool:
@@ -801,8 +839,11 @@ class Reference:
 
     # -- sends --------------------------------------------------------------------------------
 
-    def send(self, enrollment: Enrollment, step: jm.SendEmail | jm.SendSms) -> None:
+    def send(self, enrollment: Enrollment, step: jm.SendEmail | jm.SendSms) -> list[dict]:
+        """The step's recipients, each {row, reason (None: to send), and what the caps read}."""
         journey = self.version_of(enrollment)
+        position = [s.id for s in journey.steps].index(step.id) + 1
+        recipients = []
         channel = "email" if isinstance(step, jm.SendEmail) else "sms"
         send_tos = [s for s in (journey.send_to, step.send_to) if s is not None]  # narrowing
         for contact_id in self.members(enrollment.org_id):
@@ -837,10 +878,16 @@ class Reference:
                 address,
                 step.template,
             )
-            if reason is None:
-                self.sends.append(row)
-            else:
-                self.suppressions.append((*row, reason))
+            recipients.append(
+                {
+                    "row": row,
+                    "reason": reason,
+                    "priority": journey.priority,
+                    "position": position,
+                    "exempt": journey.cap_exempt,
+                }
+            )
+        return recipients
 
     def addresses(self, send_to, contact: dict, enrollment: Enrollment, journey) -> bool:
         """Whether one `send_to` keeps the contact for a send of the enrollment."""

@@ -92,7 +92,8 @@ ORG_FIELDS = {
     "stage": "text",
 }
 CONTACT_FIELDS = {"role": "text"}
-ORG_COLUMNS = ("org_id", "name", "tags", "created_at", *ORG_FIELDS)
+ORG_COLUMNS = ("org_id", "name", "tags", "timezone", "created_at", *ORG_FIELDS)
+DELIVERY_FILE = "delivery.yaml"  # in the journeys folder, not a journey
 CONTACT_COLUMNS = (
     "contact_id",
     "email",
@@ -130,7 +131,10 @@ class World:
             while end <= through:
                 ends.append(end)
                 end += HOUR
-            result.append(Invocation(tuple(ends), parse_journeys(self.journey_texts[load]), load))
+            texts = self.journey_texts[load]
+            result.append(
+                Invocation(tuple(ends), parse_journeys(texts), load, parse_delivery(texts))
+            )
             first = through
         return result
 
@@ -150,9 +154,19 @@ class World:
         return "\n".join(lines)
 
 
+def parse_delivery(texts: dict[str, str]) -> jm.DeliveryRules | None:
+    if DELIVERY_FILE not in texts:
+        return None
+    rules, problems = jm.parse_delivery_text(texts[DELIVERY_FILE], DELIVERY_FILE)
+    assert not problems, problems
+    return rules
+
+
 def parse_journeys(texts: dict[str, str]) -> tuple[jm.Journey, ...]:
     journeys = []
     for name, text in sorted(texts.items()):
+        if name == DELIVERY_FILE:
+            continue
         journey, problems = jm.parse_journey_text(text, name)
         errors = [p for p in problems if p.severity == "error"]
         assert journey is not None and not errors, errors
@@ -308,7 +322,7 @@ def _csv(value: Any) -> str:
 
 
 @st.composite
-def worlds(draw, max_windows: int = 30) -> World:
+def worlds(draw, max_windows: int = 30, competing_sends: bool = False) -> World:
     """A random world: a few orgs and contacts, 2-4 days of activity, 1-4 journeys."""
     start = draw(st.sampled_from(STARTS))
     n_windows = draw(st.integers(6, max_windows))
@@ -404,7 +418,9 @@ def worlds(draw, max_windows: int = 30) -> World:
     # Journeys (drawn before activity, so that properties can name them).
     n_journeys = draw(st.integers(1, 4))
     journey_ids = [f"j{i}" for i in range(n_journeys)]
-    histories = [draw(journey_history(journey_id, n_loads)) for journey_id in journey_ids]
+    histories = [
+        draw(journey_history(journey_id, n_loads, competing_sends)) for journey_id in journey_ids
+    ]
     journey_texts = [
         {
             f"{jid}.yaml": json.dumps(history[load], indent=1)
@@ -412,6 +428,10 @@ def worlds(draw, max_windows: int = 30) -> World:
         }
         for load in range(n_loads)
     ]
+    for texts in journey_texts:  # the rules across journeys, as each invocation reads them
+        rules = draw(delivery_rules())
+        if rules is not None:
+            texts[DELIVERY_FILE] = json.dumps(rules, indent=1)
 
     # Activity over 2-4 days around the windows; some late, some duplicated.
     span_start = start - timedelta(hours=draw(st.integers(1, 48)))
@@ -514,6 +534,7 @@ def org_rows(draw, org_id: str, start: datetime, complete: bool = False) -> dict
         "org_id": org_id,
         "name": f"Org {org_id.upper()}",
         "tags": draw(st.lists(st.sampled_from(TAGS), unique_by=str.lower, max_size=3)),
+        "timezone": draw(st.sampled_from((*ZONES, None, None, "Mars/Olympus"))),
         "created_at": maybe(
             st.integers(0, 24 * 10).map(lambda h: start - timedelta(hours=h, minutes=7))
         ),
@@ -571,9 +592,11 @@ def properties(journey_ids: list[str]):
 
 
 @st.composite
-def journey_history(draw, journey_id: str, n_loads: int) -> list[dict]:
+def journey_history(
+    draw, journey_id: str, n_loads: int, competing_sends: bool = False
+) -> list[dict]:
     """The journey's definition as read by each invocation: states change, versions bump."""
-    definition = draw(journey_definition(journey_id, 1))
+    definition = draw(journey_definition(journey_id, 1, competing_sends))
     definition["state"] = draw(st.sampled_from(("published", "published", "published", "draft")))
     history = [definition]
     for _ in range(1, n_loads):
@@ -581,7 +604,7 @@ def journey_history(draw, journey_id: str, n_loads: int) -> list[dict]:
         change = draw(st.sampled_from(("same", "state", "bump", "bump_state")))
         current = dict(previous)
         if change in ("bump", "bump_state"):
-            current = draw(journey_definition(journey_id, previous["version"] + 1))
+            current = draw(journey_definition(journey_id, previous["version"] + 1, competing_sends))
             if draw(st.booleans()):  # a small change: keep entry and steps, rename templates
                 current = dict(previous, version=previous["version"] + 1)
                 current["name"] = f"{previous['name']} v{current['version']}"
@@ -593,7 +616,7 @@ def journey_history(draw, journey_id: str, n_loads: int) -> list[dict]:
 
 
 @st.composite
-def journey_definition(draw, journey_id: str, version: int) -> dict:
+def journey_definition(draw, journey_id: str, version: int, competing_sends: bool = False) -> dict:
     definition: dict[str, Any] = {
         "id": journey_id,
         "name": f"Journey {journey_id}",
@@ -643,7 +666,59 @@ def journey_definition(draw, journey_id: str, version: int) -> dict:
     if draw(st.booleans()):
         definition["unsubscribe"] = {"audience": draw(st.sampled_from(("newsletter", "product")))}
     definition["steps"] = draw(step_lists(triggered))
+    definition.update(draw(journey_delivery()))
+    if competing_sends:  # many sends to the same contacts: caps and quiet hours at work
+        definition["entry"] = {"when": "activity", "activity": draw(st.sampled_from(COMMON_TYPES))}
+        definition["frequency"] = "every_time"
+        send = draw(st.sampled_from(("send_email", "send_email", "send_sms")))
+        definition["steps"] = [{"id": "first", send: {"template": "t1"}}, *definition["steps"]]
     return definition
+
+
+@st.composite
+def journey_delivery(draw) -> dict:
+    """A journey's delivery rules: quiet hours, a priority, exemption, a holdout (each maybe)."""
+    rules: dict[str, Any] = {}
+    if draw(st.integers(0, 2)) == 0:
+        start, end = draw(st.lists(st.sampled_from(CLOCKS), min_size=2, max_size=2, unique=True))
+        window: dict[str, Any] = {"from": start, "to": end}
+        if draw(st.booleans()):
+            window["weekdays"] = draw(
+                st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3, unique=True)
+            )
+        if draw(st.booleans()):
+            window["timezone"] = "organization"
+        rules["send_window"] = window
+    if draw(st.booleans()):
+        rules["priority"] = draw(st.integers(-1, 3))
+    if draw(st.integers(0, 4)) == 0:
+        rules["frequency_cap"] = "exempt"
+    if draw(st.integers(0, 3)) == 0:
+        rules["holdout"] = {"percent": draw(st.sampled_from((10, 33.5, 50)))}
+    return rules
+
+
+@st.composite
+def delivery_rules(draw) -> dict | None:
+    """A delivery.yaml: caps per channel per day or week in a zone, a global holdout; or none."""
+    if draw(st.integers(0, 2)) == 0:
+        return None
+    caps = draw(
+        st.lists(
+            st.builds(
+                lambda channel, most, per: {"channel": channel, "max": most, "per": per},
+                st.sampled_from(("email", "email", "sms")),
+                st.sampled_from((0, 1, 1, 2)),
+                st.sampled_from(("day", "week")),
+            ),
+            max_size=3,
+            unique_by=lambda cap: (cap["channel"], cap["per"]),
+        )
+    )
+    rules: dict[str, Any] = {"caps": caps, "timezone": draw(st.sampled_from(ZONES))}
+    if draw(st.integers(0, 3)) == 0:
+        rules["global_holdout"] = {"percent": draw(st.sampled_from((20, 50)))}
+    return rules
 
 
 @st.composite

@@ -33,7 +33,7 @@ from orgjourney_pipeline.journeys import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "data" / "journeys").glob("*.yaml"))
+EXAMPLES = language.journey_files(ROOT / "data" / "journeys")
 SCHEMA_PATH = ROOT / "journey.schema.json"
 
 MINIMAL = """\
@@ -818,6 +818,10 @@ def test_the_numbers_bounds_are_the_schemas():
         "days": definitions["days"],
         "hours": definitions["hours"],
         "minutes": definitions["minutes"],
+        "priority": properties["priority"],
+        "max": json.loads((ROOT / "delivery.schema.json").read_text())["properties"]["caps"][
+            "items"
+        ]["properties"]["max"],
     }
     assert {key: (s["minimum"], s["maximum"]) for key, s in in_schema.items()} == dict(
         language.NUMBER_BOUNDS
@@ -1349,6 +1353,10 @@ def test_the_schema_names_every_top_level_key_the_model_reads():
         "attribution",
         "steps",
         "description",
+        "send_window",
+        "priority",
+        "frequency_cap",
+        "holdout",
     }
 
 

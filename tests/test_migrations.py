@@ -26,6 +26,7 @@ ANALYSTS_VIEWS = {
     "org_activity",
     "journey_funnel",
     "journey_summary",
+    "journey_lift",
 }
 
 

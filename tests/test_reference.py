@@ -107,6 +107,19 @@ def test_windows_in_several_invocations_match_one(world: World):
         assert_same_tables(several, run_reference(world.inputs, world.invocations()))
 
 
+@pytest.mark.slow
+@given(world=worlds(competing_sends=True))
+def test_engine_matches_reference_where_sends_compete(world: World):
+    """Worlds whose journeys all start with a send on a common activity: the frequency caps,
+    quiet hours and holdouts of the delivery rules decide most of what is sent."""
+    note(world.describe())
+    with tempfile.TemporaryDirectory() as folder:
+        engine = run_engine(world, Path(folder))
+        progress("compete", world)
+        assert_same_tables(engine, run_reference(world.inputs, world.invocations()))
+        assert_output_checks_pass(Path(folder))
+
+
 # -- disagreements found, kept as named regressions ------------------------------------------
 
 

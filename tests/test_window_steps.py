@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from orgjourney_pipeline import warehouse
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+from orgjourney_pipeline.journeys import delivery
 from orgjourney_pipeline.journeys import tables as journey_tables
 from orgjourney_pipeline.journeys.compile import RELATION_COLUMNS
 from orgjourney_pipeline.windows import steps as window_steps
@@ -36,6 +37,9 @@ ARROW_TABLES = {
     "journey_steps": journey_tables.STEP_SCHEMA,
     "run_journeys": journey_tables.RUN_JOURNEY_SCHEMA,
     "step_updates": journey_tables.UPDATE_SCHEMA,
+    "send_window_zones": delivery.SEND_WINDOW_ZONE_SCHEMA,
+    "delivery_caps": delivery.DELIVERY_CAP_SCHEMA,
+    "delivery_settings": delivery.DELIVERY_SETTINGS_SCHEMA,
 }
 
 
@@ -78,6 +82,9 @@ def test_window_step(step_name: str, case: dict[str, Any]) -> None:
     step = _step(step_name)
     for table, spec in case.get("tables", {}).items():
         _load(con, table, spec)
+    read = {table.name for table in step.statement.find_all(exp.Table)}
+    for table in (read & set(ARROW_TABLES)) - set(case.get("tables", {})):
+        _load(con, table, [])  # a journey table the case leaves empty
     compiled = {name: f"select * from compiled_{name}" for name in step.compiled_relations}
     for name in step.compiled_relations:
         if f"compiled.{name}" not in case.get("tables", {}):
@@ -105,6 +112,11 @@ def _load(con: duckdb.DuckDBPyConnection, table: str, spec: Any) -> None:
     if table in ARROW_TABLES:
         schema = ARROW_TABLES[table]
         defaults = {f.name: False if pa.types.is_boolean(f.type) else None for f in schema}
+        instants = {f.name for f in schema if pa.types.is_timestamp(f.type)}
+        rows = [
+            {k: datetime.fromisoformat(v) if k in instants and v else v for k, v in r.items()}
+            for r in rows
+        ]
         con.register("_case_rows", pa.Table.from_pylist([{**defaults, **r} for r in rows], schema))
         con.execute(f"create or replace temp table {table} as select * from _case_rows")
         return

@@ -61,6 +61,7 @@ USER_ERRORS = (
     warehouse.WarehouseBusy,
     warehouse.MigrationChanged,
     catalog.PublishedVersionChanged,
+    catalog.DeliveryRulesInvalid,
 )
 
 

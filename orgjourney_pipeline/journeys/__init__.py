@@ -8,6 +8,8 @@ classes with registries: entry kinds (`entries.ENTRY_KINDS`), filter nodes
 """
 
 from orgjourney_pipeline.journeys.comparisons import OPERATORS, OPS
+from orgjourney_pipeline.journeys.delivery import Cap, DeliveryRules
+from orgjourney_pipeline.journeys.delivery_file import load_delivery, parse_delivery_text
 from orgjourney_pipeline.journeys.entries import (
     ENTRY_KINDS,
     ActivityEntry,
@@ -50,6 +52,7 @@ from orgjourney_pipeline.journeys.model import (
     Duration,
     Exit,
     Journey,
+    SendWindow,
 )
 from orgjourney_pipeline.journeys.problems import ERROR, WARNING, Problem, has_errors
 from orgjourney_pipeline.journeys.recipients import TriggeringContacts
@@ -94,9 +97,11 @@ __all__ = [
     "AnyOf",
     "ApproachingDateEntry",
     "Attribution",
+    "Cap",
     "Clock",
     "Condition",
     "Delay",
+    "DeliveryRules",
     "Duration",
     "EntryKind",
     "Exit",
@@ -114,6 +119,7 @@ __all__ = [
     "RecurringEntry",
     "SendEmail",
     "SendSms",
+    "SendWindow",
     "Split",
     "Step",
     "TagCondition",
@@ -128,7 +134,9 @@ __all__ = [
     "journey_files",
     "journey_filters",
     "journey_from_definition",
+    "load_delivery",
     "load_journey",
     "load_journeys",
+    "parse_delivery_text",
     "parse_journey_text",
 ]

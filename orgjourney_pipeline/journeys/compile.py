@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from orgjourney_pipeline.journeys import tables
 from orgjourney_pipeline.journeys.fields import journey_filters
+from orgjourney_pipeline.journeys.delivery import send_hold_relations
 from orgjourney_pipeline.journeys.fusion import fuse_branches, union_all
 from orgjourney_pipeline.journeys.model import Journey
 from orgjourney_pipeline.journeys.sqlexpr import where_properties
@@ -86,6 +87,7 @@ RELATION_COLUMNS: dict[str, dict[str, str]] = {
         "phone": "varchar",
         "sms_opt_in": "boolean",
     },
+    "send_holds": {"enrollment_id": "varchar", "step_id": "varchar", "opens_at": "timestamp"},
 }
 
 
@@ -121,6 +123,7 @@ def compile_window(
         add(_exit_blocked(journey, context))
     for journey in moving:
         add(_exit_matches(journey, context))
+        add(send_hold_relations(journey, context.window_end))
         for step in journey.steps:
             add(step.relations(journey, context))
     for journey in versions.values():  # conversions count whatever the journey's state

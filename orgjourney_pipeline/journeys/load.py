@@ -24,6 +24,11 @@ from typing import Any
 
 from orgjourney_pipeline.journeys import graph
 from orgjourney_pipeline.journeys.canonical import plain
+from orgjourney_pipeline.journeys.delivery import (
+    DELIVERY_FILES,
+    JOURNEY_DELIVERY_KEYS,
+    read_journey_delivery,
+)
 from orgjourney_pipeline.journeys.entries import ENTRY_KINDS, EntryKind
 from orgjourney_pipeline.journeys.filters import FilterContext, read_filter_at
 from orgjourney_pipeline.journeys.model import (
@@ -54,6 +59,7 @@ JOURNEY_KEYS = (
     "attribution",
     "steps",
     "description",
+    *JOURNEY_DELIVERY_KEYS,
 )
 JOURNEY_SUFFIXES = (".yaml", ".yml")
 
@@ -63,7 +69,9 @@ def journey_files(folder: Path) -> list[Path]:
     return sorted(
         path
         for path in Path(folder).iterdir()
-        if path.suffix in JOURNEY_SUFFIXES and not path.name.startswith(".")
+        if path.suffix in JOURNEY_SUFFIXES
+        and not path.name.startswith(".")
+        and path.name not in DELIVERY_FILES  # the rules across journeys, not a journey
     )
 
 
@@ -147,6 +155,7 @@ class JourneyReader(NodeReader):
             "unsubscribe": self.unsubscribe(doc),
             "attribution": self.attribution(doc),
             "steps": self.steps(doc),
+            **read_journey_delivery(self, doc),
         }
         self.check_triggering_contacts(parts["entry"], parts["send_to"], parts["steps"])
         exit_, attribution = parts["exit"], parts["attribution"]

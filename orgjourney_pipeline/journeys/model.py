@@ -40,6 +40,8 @@ NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     "percent": (0, 100),
     "min": (1, MAX_INTEGER),  # a `members` roll-up's least count
     "min_percent": (0, 100),
+    "priority": (-1_000_000, 1_000_000),
+    "max": (0, 1_000_000),
     "day": (1, 31),
     "days_before": (0, MAX_DAYS),
     "within_days": (0, MAX_DAYS),
@@ -114,6 +116,29 @@ class Duration:
 
 
 @dataclass(frozen=True)
+class SendWindow:
+    """`send_window:` — quiet hours: the local hours (and weekdays) in which send steps send.
+
+    `start` is inclusive, `end` exclusive; a `start` later than `end` spans midnight (the
+    hours after midnight belong to the weekday the window opened on). `weekdays` empty: every
+    day. `by_organization`: local time is the organization's `timezone` (else the journey's).
+    """
+
+    start: str
+    end: str
+    weekdays: tuple[str, ...] = ()
+    by_organization: bool = False
+
+    def definition(self) -> dict[str, Any]:
+        definition: dict[str, Any] = {"from": self.start, "to": self.end}
+        if self.weekdays:
+            definition["weekdays"] = list(self.weekdays)
+        if self.by_organization:
+            definition["timezone"] = "organization"
+        return definition
+
+
+@dataclass(frozen=True)
 class Journey:
     """One journey file, checked, with every default filled in."""
 
@@ -129,6 +154,12 @@ class Journey:
     unsubscribe: str | None  # an audience, or None for global
     attribution: Attribution | None
     steps: tuple[Step, ...]
+    # Delivery rules (SPEC section 3, Delivery rules and holdouts); in the definition only
+    # when set, so the definitions of journeys that set none are as before.
+    send_window: SendWindow | None = None
+    priority: int = 0
+    cap_exempt: bool = False  # `frequency_cap: exempt`
+    holdout_percent: float | None = None  # `holdout: {percent: P}`
     source: str = field(default="", compare=False)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -155,6 +186,14 @@ class Journey:
             definition["exit"] = self.exit.definition()
         if self.attribution is not None:
             definition["attribution"] = self.attribution.definition()
+        if self.send_window is not None:
+            definition["send_window"] = self.send_window.definition()
+        if self.priority:
+            definition["priority"] = self.priority
+        if self.cap_exempt:
+            definition["frequency_cap"] = "exempt"
+        if self.holdout_percent is not None:
+            definition["holdout"] = {"percent": canonical(self.holdout_percent)}
         description = self.raw.get("description")
         if description is not None:
             definition["description"] = description

@@ -141,3 +141,54 @@ def parse_clock(text: str | None) -> time:
 def is_leap(year: int) -> bool:
     """Whether a year has a 29 February."""
     return calendar.isleap(year)
+
+
+def send_window_spans(
+    day: date, timezone: str, start: time, end: time
+) -> tuple[datetime, datetime]:
+    """The instants a send window opening on local `day` opens and closes (`end` exclusive;
+    an `end` at or before `start` is on the next day; the spring gap moves either forward)."""
+    closes_on = day + timedelta(days=1) if end <= start else day
+    return (
+        local_to_utc(datetime.combine(day, start), timezone),
+        local_to_utc(datetime.combine(closes_on, end), timezone),
+    )
+
+
+def send_window_open(
+    instant: datetime, timezone: str, start: time, end: time, weekdays: tuple[str, ...] = ()
+) -> bool:
+    """Whether `instant` is inside a send window opening at local `start` on `weekdays` (any
+    day if none): the window that opened on its local day, or on the day before (midnight).
+
+    Example:
+        >>> send_window_open(datetime(2026, 1, 5, 23), "UTC", time(22), time(6), ("monday",))
+        True
+        >>> send_window_open(datetime(2026, 1, 6, 5), "UTC", time(22), time(6), ("monday",))
+        True
+        >>> send_window_open(datetime(2026, 1, 6, 23), "UTC", time(22), time(6), ("monday",))
+        False
+    """
+    allowed = {WEEKDAYS.index(day) for day in weekdays} or set(range(7))
+    today = to_local(instant, timezone).date()
+    for day in (today - timedelta(days=1), today):
+        if day.weekday() in allowed:
+            opens, closes = send_window_spans(day, timezone, start, end)
+            if opens <= instant < closes:
+                return True
+    return False
+
+
+def send_window_opens_after(
+    instant: datetime, timezone: str, start: time, end: time, weekdays: tuple[str, ...] = ()
+) -> datetime:
+    """The first instant strictly after `instant` at which the send window opens."""
+    allowed = {WEEKDAYS.index(day) for day in weekdays} or set(range(7))
+    today = to_local(instant, timezone).date()
+    for offset in range(-1, 9):
+        day = today + timedelta(days=offset)
+        if day.weekday() in allowed:
+            opens, _ = send_window_spans(day, timezone, start, end)
+            if opens > instant:
+                return opens
+    raise ValueError(f"the send window {start}-{end} on {weekdays} never opens after {instant}")

@@ -15,6 +15,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from orgjourney_pipeline.journeys import graph
+from orgjourney_pipeline.journeys.delivery import holdout_threshold, step_delivery_columns
 from orgjourney_pipeline.journeys.model import Journey
 
 
@@ -36,6 +37,7 @@ RUN_JOURNEY_SCHEMA = pa.schema(
         ("state", pa.string()),
         ("frequency", pa.string()),
         ("unsubscribe_audience", pa.string()),
+        ("holdout_threshold", pa.int32()),  # holdout buckets below it are held out
     ]
 )
 STEP_SCHEMA = pa.schema(
@@ -59,6 +61,10 @@ STEP_SCHEMA = pa.schema(
         ("outcome", pa.string()),
         ("activity_outcome", pa.string()),
         ("wake_at", pa.timestamp("us")),
+        # Delivery rules (`delivery.step_delivery_columns`):
+        ("held_outcome", pa.string()),  # a send step held by a send window: its outcome
+        ("priority", pa.int32()),
+        ("cap_exempt", pa.bool_()),
     ]
 )
 UPDATE_SCHEMA = pa.schema(
@@ -83,6 +89,9 @@ def run_journeys_table(run_journeys: Iterable[RunJourney]) -> pa.Table:
             "state": rj.state,
             "frequency": rj.journey.frequency if rj.journey else "once",
             "unsubscribe_audience": rj.unsubscribe_audience,
+            "holdout_threshold": holdout_threshold(
+                rj.journey.holdout_percent if rj.journey else None
+            ),
         }
         for rj in run_journeys
     ]
@@ -113,6 +122,7 @@ def step_tables(
                 wake_at=step.wake_at(journey.timezone, window_end),
             )
             row.update(step.journey_step(journey, default))
+            row.update(step_delivery_columns(journey, step))
             steps.append(row)
             for seq, (kind, name, value) in enumerate(step.updates(org_fields), 1):
                 updates.append(

@@ -9,8 +9,9 @@ from sqlglot.dialects.dialect import Dialect
 from orgjourney_pipeline import catalog as journey_catalog
 from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
-from orgjourney_pipeline.journeys import overlay
+from orgjourney_pipeline.journeys import delivery, overlay
 from orgjourney_pipeline.journeys.compile import compile_window
+from orgjourney_pipeline.journeys.load import valid_timezone
 from orgjourney_pipeline.journeys.model import field_name
 from orgjourney_pipeline.journeys.templates import WindowContext
 from orgjourney_pipeline.windows.plan import Window
@@ -46,7 +47,7 @@ def prepare_journeys(
     """Register the journeys' data tables for this window; return the compiled relations."""
     context, updated = window_context(engine, catalog, window, load_seq)
     prepared = compile_window(catalog.run_journeys, catalog.versions, context)
-    for name, table in prepared.tables.items():
+    for name, table in {**prepared.tables, **_delivery_tables(engine, catalog, window)}.items():
         engine.register(name, table)
     engine.register("journey_catalog", catalog.catalog_rows())
     snapshot_columns = [
@@ -61,3 +62,16 @@ def prepare_journeys(
     # relations are built fresh for this window, so the generator need not copy them first.
     dialect = Dialect.get_or_raise(engine.dialect)
     return {name: dialect.generate(query, copy=False) for name, query in prepared.relations.items()}
+
+
+def _delivery_tables(
+    engine: Engine, catalog: journey_catalog.JourneyCatalog, window: Window
+) -> dict:
+    """The window's delivery tables (send windows per time zone, caps, the global holdout);
+    the organizations' zones are read only when a send window is in them."""
+    versions = list(catalog.versions.values())
+    zones: list[str] = []
+    if delivery.needs_org_zones(versions):
+        query = sqlfiles.load("runner/org_timezones.sql").sql()
+        zones = [zone for (zone,) in engine.rows(query) if valid_timezone(zone)]
+    return delivery.delivery_tables(versions, catalog.delivery, window.end, zones)

@@ -12,7 +12,7 @@ from (
     select
         journey_id,
         case when reason is null then 'sent' else 'suppressed' end as kind
-    from recipients
+    from capped_recipients
 ) as outcomes
 group by journey_id
 order by journey_id

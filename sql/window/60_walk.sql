@@ -1,5 +1,6 @@
 -- The enrollments that move this run: the active ones of published journeys that did not just
--- exit, and the new ones, placed at their journey version's first step. Each may act in the
+-- exit, and the new ones but the holdouts (they end at once), placed at their journey
+-- version's first step. Each may act in the
 -- walk's first pass (`may_act`); after it, only those that moved in the pass before.
 -- target: walk
 -- write: temp
@@ -42,3 +43,4 @@ left join journey_steps as first_steps
     on first_steps.journey_id = new_enrollments.journey_id
     and first_steps.journey_version = new_enrollments.journey_version
     and first_steps.position = 1
+where not new_enrollments.is_holdout

@@ -16,5 +16,5 @@ select
     address,
     template,
     reason
-from recipients
+from capped_recipients
 where reason is not null

@@ -1,4 +1,4 @@
--- The send batch: one message per recipient of each executed send step.
+-- The send batch: one message per recipient of each executed send step (after the caps).
 -- target: sends
 -- write: append
 -- grain: one row per message
@@ -14,6 +14,7 @@ select
     contact_id,
     channel,
     address,
-    template
-from recipients
+    template,
+    counts_toward_caps
+from capped_recipients
 where reason is null

@@ -6,6 +6,9 @@
 -- may act are looked at: one that did not act in a pass waits on a step whose readiness
 -- cannot change within the window, so it cannot act in a later pass either. A waiting step
 -- that falls due goes to its `else_step_id` (a wait_for's timeout), else to its next step.
+-- A send step that its journey's send window holds (`send_holds`: closed now, not due)
+-- stays where it is: the pass that reaches it records it as held (`held_outcome`) until the
+-- window opens (`hold_until`, its wake_at); one already held does not act until then.
 -- The columns of journey_steps say what a step does; nothing here names a kind of step.
 -- target: walk_ready
 -- write: temp
@@ -48,7 +51,11 @@ acting as (
         journey_steps.activity_outcome,
         walk.wake_at,
         coalesce(condition_choice.target_step_id, split_choice.target_step_id)
-            as chosen_step_id
+            as chosen_step_id,
+        send_holds.enrollment_id is not null and walk.wake_at is null as holds_now,
+        send_holds.enrollment_id is not null and walk.wake_at is not null as stays_held,
+        send_holds.opens_at,
+        journey_steps.held_outcome
     from walk
     inner join journey_steps
         on journey_steps.journey_id = walk.journey_id
@@ -65,6 +72,9 @@ acting as (
     left join compiled.split_choices as split_choice
         on split_choice.enrollment_id = walk.enrollment_id
         and split_choice.step_id = walk.step_id
+    left join compiled.send_holds as send_holds
+        on send_holds.enrollment_id = walk.enrollment_id
+        and send_holds.step_id = walk.step_id
     where walk.status = 'active' and walk.may_act
 ),
 
@@ -72,6 +82,7 @@ moves as (
     select
         *,
         case
+            when holds_now then step_id
             when ends then 'end'
             when chooses_branch then chosen_step_id
             when activity_arrived then then_step_id
@@ -79,7 +90,7 @@ moves as (
             else next_step_id
         end as target_step_id
     from acting
-    where not is_wait or wake_at <= $window_end or activity_arrived
+    where (not is_wait or wake_at <= $window_end or activity_arrived) and not stays_held
 )
 
 select
@@ -89,9 +100,11 @@ select
     org_id,
     step_id,
     is_wait,
-    is_send,
+    is_send and not holds_now as is_send,
     coalesce(target_step_id, 'end') as target_step_id,
+    case when holds_now then opens_at end as hold_until,
     case
+        when holds_now then held_outcome
         when activity_arrived then activity_outcome
         when chooses_branch then outcome || coalesce(target_step_id, 'end')
         else outcome
