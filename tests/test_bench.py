@@ -125,6 +125,24 @@ def test_the_journey_mix_covers_every_entry_kind_and_frequency(tmp_path: Path) -
     }
 
 
+def test_the_journey_mix_uses_every_delivery_rule(tmp_path: Path) -> None:
+    bench.write_journeys(tmp_path, 10)
+    journeys, _ = language.load_journeys(tmp_path)
+    rules, problems = language.load_delivery(tmp_path)
+    assert problems == []
+    assert {(cap.channel, cap.per) for cap in rules.caps} == {
+        ("email", "day"),
+        ("email", "week"),
+        ("sms", "day"),
+    }
+    assert rules.global_holdout_percent == 2
+    windows = [j.send_window for j in journeys if j.send_window is not None]
+    assert windows and all(window.by_organization for window in windows)
+    assert any(j.priority > 0 for j in journeys)
+    assert any(j.cap_exempt for j in journeys)
+    assert any(j.holdout_percent for j in journeys)
+
+
 def test_the_lower_bound_knows_every_entry_kind() -> None:
     assert set(lower_bound.ENTRY_BOUNDS) == set(language.ENTRY_KINDS)
 

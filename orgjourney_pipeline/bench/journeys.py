@@ -2,7 +2,8 @@
 
 `journey_definition(index)` is the `index`-th journey: shape `index % 10` (one function per
 shape, `SHAPES`), in round `index // 10` (later rounds vary thresholds, hours and days).
-`write_journeys` writes a number of them as YAML files.
+`write_journeys` writes a number of them as YAML files, with the rules across them
+(`DELIVERY`, the folder's `delivery.yaml`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ from orgjourney_pipeline.journeys import schedule
 
 _WEEKDAYS = schedule.WEEKDAYS
 _PLANS = ("starter", "pro", "enterprise")
+#: The benchmark folder's `delivery.yaml`: caps per contact that the busiest journeys reach
+#: (the activity journeys send on every matching event) and a small global holdout.
+DELIVERY: dict[str, Any] = {
+    "caps": [
+        {"channel": "email", "max": 3, "per": "day"},
+        {"channel": "email", "max": 10, "per": "week"},
+        {"channel": "sms", "max": 1, "per": "day"},
+    ],
+    "timezone": "Europe/Berlin",
+    "global_holdout": {"percent": 2},
+}
 _ROLE_SETS = (
     ["owner", "admin"],
     ["marketing", "executive"],
@@ -34,9 +46,10 @@ def write_journeys(folder: Path, count: int, end: datetime | None = None) -> lis
     They cycle through ten shapes that together cover every entry kind (filter, activity,
     tags, approaching_date, anniversary, recurring by day, week and month), every frequency,
     exits by filter and by conversion, attribution, audiences, per-step recipients, `members`
-    roll-ups, and steps
-    of every kind: sends, delays (durations and local times), wait_for, conditions, splits,
-    tag and field updates, exit. Later rounds vary the parameters (thresholds, hours, days).
+    roll-ups, steps of every kind (sends, delays in durations and local times, wait_for,
+    conditions, splits, tag and field updates, exit) and the delivery rules (quiet hours in
+    the organization's time zone, priorities, an exempt journey, holdouts, and the caps of
+    `DELIVERY`). Later rounds vary the parameters (thresholds, hours, days).
     """
     folder = Path(folder)
     if folder.exists():
@@ -46,6 +59,8 @@ def write_journeys(folder: Path, count: int, end: datetime | None = None) -> lis
     yaml.default_flow_style = None
     yaml.width = 100
     yaml.sort_base_mapping_type_on_output = False  # keep the written order
+    with (folder / "delivery.yaml").open("w", encoding="utf-8") as handle:
+        yaml.dump(DELIVERY, handle)
     paths = []
     for index in range(count):
         definition = journey_definition(index)
@@ -107,6 +122,7 @@ def _filter_entry(seed: Seed) -> dict[str, Any]:
         },
         "frequency": "once_at_a_time",
         "exit": {"filter": {"field": "status", "op": "eq", "value": "churned"}},
+        "holdout": {"percent": 10},
         "send_to": seed.to_roles,
         "steps": [
             {"id": "welcome", "send_email": {"template": f"welcome-{i}"}},
@@ -119,7 +135,8 @@ def _filter_entry(seed: Seed) -> dict[str, Any]:
 
 
 def _activity_entry(seed: Seed) -> dict[str, Any]:
-    """Activity entry, every_time, wait_for, attribution, audience."""
+    """Activity entry, every_time, wait_for, attribution, audience, quiet hours in the
+    organization's time zone, a priority over the other journeys' sends."""
     i = seed.index
     if seed.round % 2:
         entry: dict[str, Any] = {
@@ -139,6 +156,8 @@ def _activity_entry(seed: Seed) -> dict[str, Any]:
         },
         "unsubscribe": {"audience": "product"},
         "attribution": {"activity": "purchase", "within_days": 14},
+        "send_window": {"from": "08:00", "to": "20:00", "timezone": "organization"},
+        "priority": 10,
         "steps": [
             {"id": "thanks", "send_email": {"template": f"thanks-{i}"}},
             {
@@ -302,7 +321,8 @@ def _monthly_entry(seed: Seed) -> dict[str, Any]:
 
 
 def _renewal_entry(seed: Seed) -> dict[str, Any]:
-    """Activity entry (renewals, one webinar), once_at_a_time, a field update, a delay."""
+    """Activity entry (renewals, one webinar), once_at_a_time, a field update, a delay; exempt
+    from the frequency caps (a transactional thank-you)."""
     i = seed.index
     entry: dict[str, Any] = {"when": "activity", "activity": "renewal_paid"}
     if seed.round % 2:
@@ -314,6 +334,7 @@ def _renewal_entry(seed: Seed) -> dict[str, Any]:
     return {
         "entry": entry,
         "frequency": "once_at_a_time",
+        "frequency_cap": "exempt",
         "send_to": seed.to_roles,
         "steps": [
             {"id": "mark", "update_org": {"field": "last_touch", "value": f"journey-{i}"}},

@@ -69,14 +69,17 @@ def run_reference(
 ) -> tuple[list[float], dict[str, list[tuple]]]:
     """The reference over the windows ending at `ends`: seconds per window, its tables."""
     journeys, problems = model.load_journeys(journeys_dir)
-    if problems:
-        raise RuntimeError(f"benchmark journeys do not validate: {problems[0]}")
+    delivery, delivery_problems = model.load_delivery(journeys_dir)
+    if problems or delivery_problems:
+        raise RuntimeError(
+            f"benchmark journeys do not validate: {(problems + delivery_problems)[0]}"
+        )
     seconds: list[float] = []
     # One invocation per window (the same journey files each time), timed one by one.
     reference = reference_model.Reference(inputs)
     for end in ends:
         clock = time.perf_counter()
-        reference.invoke(orgjourney_reference.Invocation((end,), tuple(journeys), load))
+        reference.invoke(orgjourney_reference.Invocation((end,), tuple(journeys), load, delivery))
         seconds.append(time.perf_counter() - clock)
     return seconds, reference.tables()
 
