@@ -1,0 +1,64 @@
+"""History: `backtest` and `diff` — what a journey file would have done over past windows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from orgjourney_pipeline.cli.group import INSTANT, JSON_OPTION, cli, console
+from orgjourney_pipeline.settings import Settings
+from orgjourney_pipeline.timeutil import format_instant
+
+
+@cli.command()
+@click.argument("journey_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--from", "start", type=INSTANT, required=True, help="Start of the first window.")
+@click.option("--through", type=INSTANT, required=True, help="End of the last window.")
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), help="Write the tables as Parquet."
+)
+@JSON_OPTION
+@click.pass_obj
+def backtest(
+    settings: Settings,
+    journey_file: Path,
+    start: datetime,
+    through: datetime,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Run JOURNEY_FILE over past windows as if first published at --from; writes nothing."""
+    from orgjourney_pipeline import backtest as backtest_module
+
+    try:
+        journey = backtest_module.read_journey_file(journey_file)
+        result = backtest_module.backtest(
+            settings.warehouse, journey, start, through, settings.journeys
+        )
+    except backtest_module.BacktestError as error:
+        raise click.ClickException(str(error)) from error
+    written = result.write_tables(out) if out is not None else []
+    if as_json:
+        click.echo(json.dumps(result.document(), indent=2))
+        return
+    console.print(
+        f"backtest of {result.journey_id} version {result.version}: {result.windows} window(s) "
+        f"from {format_instant(result.start)} through {format_instant(result.through)}",
+        markup=False,
+    )
+    days = Table("day (UTC)", *backtest_module.DAILY_COUNTS, title="per day")
+    for day in result.days:
+        days.add_row(day["day"].isoformat(), *(str(day[k]) for k in backtest_module.DAILY_COUNTS))
+    totals = result.totals()
+    days.add_row("total", *(str(totals[k]) for k in backtest_module.DAILY_COUNTS))
+    console.print(days)
+    funnel = Table("step", *backtest_module.FUNNEL_COUNTS, title="funnel")
+    for step in result.funnel:
+        funnel.add_row(step["step_id"], *(str(step[k]) for k in backtest_module.FUNNEL_COUNTS))
+    console.print(funnel)
+    for path in written:
+        console.print(f"wrote {path}", markup=False)
