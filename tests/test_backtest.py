@@ -220,3 +220,54 @@ def test_an_invalid_file_or_an_empty_period_is_an_error(live, orgjourney, tmp_pa
         expect_exit=1,
     )
     assert "no complete window" in result.output
+
+
+def test_a_diff_of_a_changed_filter_value_names_exactly_the_organizations_that_differ(
+    live, orgjourney, tmp_path
+):
+    changed = tmp_path / "nurture-v2.yaml"
+    changed.write_text(
+        NURTURE.replace("version: 1", "version: 2").replace("value: free", "value: team")
+    )
+    out = tmp_path / "diff"
+    result = orgjourney(
+        "diff", str(changed), "--from", START, "--through", END, "--out", str(out), "--json"
+    )
+    found = json.loads(result.stdout)
+    jsonschema.validate(found, json.loads((SCHEMAS / "diff.schema.json").read_text()))
+    # Independently: the organizations with a form in the period, by their plan.
+    with_form = """
+        select distinct m.org_id from activities as a
+        join memberships as m on m.contact_id = a.contact_id
+        join organizations as o on o.org_id = m.org_id
+        where a.activity_type = 'form_submitted' and o.plan = ? order by 1"""
+    free = [org for (org,) in live.rows(with_form, "free")]
+    team = [org for (org,) in live.rows(with_form, "team")]
+    assert free and team
+    assert found["organizations"] == {
+        "only_file": free,
+        "only_published": team,
+        "changed": [],
+    }
+    assert (found["published_version"], found["file_version"]) == (1, 2)
+    # Every send of an organization entering under one version only is gained or lost.
+    sends_of = "select count(*) from sends where journey_id = 'nurture' and org_id = ?"
+    lost = sum(live.rows(sends_of, org)[0][0] for org in team)
+    assert sum(row["lost"] for row in found["sends"]) == lost
+    assert sum(row["gained"] for row in found["sends"]) > 0
+    assert {sample["org_id"] for sample in found["samples"]} == set(free + team)
+    assert found["samples"][0]["explain"] == f"orgjourney explain {free[0]} --journey nurture"
+    written = duckdb.connect().execute(
+        f"select org_id, kind from read_parquet('{out / 'organizations.parquet'}') order by 1"
+    )
+    assert written.fetchall() == sorted(
+        [(org, "only_file") for org in free] + [(org, "only_published") for org in team]
+    )
+
+
+def test_a_diff_of_a_journey_never_published_is_an_error(live, orgjourney, tmp_path):
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(NURTURE.replace("id: nurture", "id: nurtur"))
+    result = orgjourney("diff", str(fresh), expect_exit=1)
+    assert "journey 'nurtur' has no published version" in result.output
+    assert "did you mean 'nurture'?" in result.output

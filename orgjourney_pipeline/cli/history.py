@@ -62,3 +62,61 @@ def backtest(
     console.print(funnel)
     for path in written:
         console.print(f"wrote {path}", markup=False)
+
+
+@cli.command()
+@click.argument("journey_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--from", "start", type=INSTANT, help="Start of the first window.")
+@click.option("--through", type=INSTANT, help="End of the last window.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the per-organization differences as Parquet.",
+)
+@JSON_OPTION
+@click.pass_obj
+def diff(
+    settings: Settings,
+    journey_file: Path,
+    start: datetime | None,
+    through: datetime | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Backtest JOURNEY_FILE and its published version (default: the last 7 days processed)."""
+    from orgjourney_pipeline import backtest as backtest_module
+    from orgjourney_pipeline import diff as diff_module
+
+    try:
+        journey = backtest_module.read_journey_file(journey_file)
+        result = diff_module.diff(settings.warehouse, journey, settings.journeys, start, through)
+    except backtest_module.BacktestError as error:
+        raise click.ClickException(str(error)) from error
+    written = result.write(out) if out is not None else None
+    if as_json:
+        click.echo(json.dumps(result.document(), indent=2))
+        return
+    out_line = lambda text: console.print(text, markup=False)  # noqa: E731
+    out_line(
+        f"diff of {result.journey_id}: the file (version {result.file_version}) against the "
+        f"published version {result.published_version}, from {format_instant(result.start)} "
+        f"through {format_instant(result.through)}"
+    )
+    for kind, label in (
+        ("only_file", "enter under the file only"),
+        ("only_published", "enter under the published version only"),
+        ("changed", "enter under both, with other sends"),
+    ):
+        orgs = result.of_kind(kind)
+        out_line(f"{len(orgs)} organization(s) {label}" + (": " + ", ".join(orgs) if orgs else ""))
+    if result.sends:
+        table = Table("step", "channel", "gained", "lost", title="sends gained and lost")
+        for row in result.sends:
+            table.add_row(row["step_id"], row["channel"], str(row["gained"]), str(row["lost"]))
+        console.print(table)
+    else:
+        out_line("no send gained or lost")
+    for sample in result.document()["samples"]:
+        out_line(f"  {sample['kind']}: {sample['explain']}")
+    if written is not None:
+        out_line(f"wrote {written}")
