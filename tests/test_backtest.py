@@ -271,3 +271,26 @@ def test_a_diff_of_a_journey_never_published_is_an_error(live, orgjourney, tmp_p
     result = orgjourney("diff", str(fresh), expect_exit=1)
     assert "journey 'nurtur' has no published version" in result.output
     assert "did you mean 'nurture'?" in result.output
+
+
+def test_the_python_api_backtests_and_diffs_into_polars_frames(live, tmp_path):
+    import polars as pl
+
+    import orgjourney_pipeline
+
+    store = orgjourney_pipeline.open(live.paths["warehouse"])
+    nurture = live.paths["journeys"] / "nurture.yaml"
+    sends = store.backtest(nurture, START, END, table="sends")
+    live_sends = store.table("sends", journey="nurture")
+    assert isinstance(sends, pl.DataFrame)
+    assert sends.sort("send_id").equals(live_sends.sort("send_id"))
+    days = store.backtest(nurture, START, END)
+    assert days["sent"].sum() == live_sends.height
+    changed = tmp_path / "nurture-v2.yaml"
+    changed.write_text(
+        NURTURE.replace("version: 1", "version: 2").replace("value: free", "value: team")
+    )
+    differences = store.diff(changed, START, END)
+    assert set(differences["kind"]) == {"only_file", "only_published"}
+    with pytest.raises(backtest.BacktestError, match="no complete window"):
+        store.backtest(nurture, END, END)
