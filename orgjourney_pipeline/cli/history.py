@@ -120,3 +120,62 @@ def diff(
         out_line(f"  {sample['kind']}: {sample['explain']}")
     if written is not None:
         out_line(f"wrote {written}")
+
+
+@cli.command()
+@click.argument("org_id")
+@click.option("--journey", "journey_id", help="Only this journey.")
+@click.option("--at", type=INSTANT, help="As of this instant (default: the last window's end).")
+@JSON_OPTION
+@click.pass_obj
+def explain(
+    settings: Settings, org_id: str, journey_id: str | None, at: datetime | None, as_json: bool
+) -> None:
+    """The story of ORG_ID, decision by decision, and whether it enters at the next run."""
+    from orgjourney_pipeline import explain as explain_module
+    from orgjourney_pipeline.cli.group import open_warehouse
+    from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+
+    if not settings.warehouse.exists():
+        raise click.ClickException(f"no warehouse at {settings.warehouse}: ingest and run first")
+    try:
+        with open_warehouse(settings) as con:
+            found = explain_module.explain(
+                DuckDBEngine(con), settings.journeys, org_id, journey_id, at
+            )
+    except explain_module.ExplainError as error:
+        raise click.ClickException(str(error)) from error
+    document = found.document()
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+        return
+    say = lambda text: console.print(text, markup=False)  # noqa: E731
+    say(f"organization {org_id} as of {document['at']}")
+    for enrollment in document["enrollments"]:
+        say(
+            f"entered {enrollment['journey_id']} v{enrollment['journey_version']} at "
+            f"{enrollment['entered_at']} ({json.dumps(enrollment['entry_rule'])}): "
+            f"{enrollment['status']}"
+            + (
+                f", {enrollment['end_reason']} at {enrollment['ended_at']}"
+                if enrollment["ended_at"]
+                else ""
+            )
+        )
+        for event in enrollment["triggering_events"]:
+            late = " (late arrival)" if event["late"] else ""
+            say(
+                f"  triggered by {event['event_id']} of {event['contact_id']} at {event['occurred_at']}{late}"
+            )
+        for step in enrollment["steps"]:
+            say(f"  step {step['step_id']} at {step['reached_at']}: {step['outcome']}")
+        for contact in enrollment["contacts"]:
+            what = f"suppressed ({contact['reason']})" if contact["reason"] else "sent"
+            say(f"  {contact['channel']} {contact['step_id']} to {contact['contact_id']}: {what}")
+        for conversion in enrollment["conversions"]:
+            say(f"  converted at {conversion['converted_at']} by {conversion['event_id']}")
+    for run in document["next_run"]:
+        verdict = "enters" if run["enters"] else f"does not enter: {run['stopped_by']}"
+        say(
+            f"next run of {run['journey_id']}: {verdict} {json.dumps(run['detail']) if run['detail'] else ''}"
+        )
