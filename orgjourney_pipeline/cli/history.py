@@ -1,4 +1,5 @@
-"""History: `backtest` and `diff` — what a journey file would have done over past windows."""
+"""History: `explain` (one organization's decisions), `backtest` and `diff` (what a journey
+file would have done over past windows)."""
 
 from __future__ import annotations
 
