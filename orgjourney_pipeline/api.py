@@ -40,6 +40,25 @@ class ReadOnlyWarehouse:
         # edited since) fails here rather than at the first read.
         warehouse.connect(self.path, read_only=True).close()
 
+    def explain(
+        self, org_id: str, journey: str | None = None, at: str | datetime | None = None
+    ) -> pl.DataFrame:
+        """`orgjourney explain`'s past decisions of one organization, one row each (journey_id,
+        enrollment_id, at, decision, detail), through `at` (default: the last window's end).
+
+        The next run is the command's alone: it runs a rolled-back window, which needs the
+        warehouse open for writing, and this API only reads.
+        """
+        from orgjourney_pipeline import explain as explain_module
+        from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+
+        with warehouse.connect(self.path, read_only=True) as con:
+            rows = explain_module.decisions(
+                DuckDBEngine(con), org_id, journey, None if at is None else _instant(at)
+            )
+        columns = ["journey_id", "enrollment_id", "at", "decision", "detail"]
+        return pl.DataFrame(rows, schema=columns)
+
     def backtest(
         self,
         journey_file: str | Path,

@@ -105,18 +105,85 @@ def explain(
         }
         if journey_id not in known:
             raise ExplainError(f"no journey '{journey_id}'" + hint(journey_id, known))
-    at = at or last_window_end(engine)
-    if at is None:
-        raise ExplainError("no window processed yet: nothing to explain (give --at)")
+    at = _at(engine, at)
     return Explanation(
         org_id,
         at,
-        _past(engine, org_id, journey_id, at),
+        past(engine, org_id, journey_id, at),
         _next_runs(engine, catalog, org_id, journey_id, at),
     )
 
 
-def _past(engine: Engine, org_id: str, journey_id: str | None, at: datetime) -> list[dict]:
+def _at(engine: Engine, at: datetime | None) -> datetime:
+    at = at or last_window_end(engine)
+    if at is None:
+        raise ExplainError("no window processed yet: nothing to explain (give --at)")
+    return at
+
+
+def decisions(
+    engine: Engine, org_id: str, journey_id: str | None = None, at: datetime | None = None
+) -> list[dict]:
+    """The past decisions as flat rows, in order (the Python API's `explain`): one per entry,
+    triggering event, step reached, contact sent to or suppressed, end and conversion."""
+    rows = []
+    for e in past(engine, org_id, journey_id, _at(engine, at)):
+        key = {"journey_id": e["journey_id"], "enrollment_id": e["enrollment_id"]}
+        rows.append(
+            {
+                **key,
+                "at": e["entered_at"],
+                "decision": "entered",
+                "detail": json.dumps(e["entry_rule"]),
+            }
+        )
+        for t in e["triggering_events"]:
+            late = " (late arrival)" if t["late"] else ""
+            rows.append(
+                {
+                    **key,
+                    "at": t["occurred_at"],
+                    "decision": "triggered_by",
+                    "detail": f"{t['event_id']} of {t['contact_id']}{late}",
+                }
+            )
+        for step in e["steps"]:
+            rows.append(
+                {
+                    **key,
+                    "at": step["reached_at"],
+                    "decision": "step",
+                    "detail": f"{step['step_id']}: {step['outcome']}",
+                }
+            )
+        for c in e["contacts"]:
+            rows.append(
+                {
+                    **key,
+                    "at": c["run_at"],
+                    "decision": "suppressed" if c["reason"] else "sent",
+                    "detail": f"{c['channel']} {c['step_id']} to {c['contact_id']}"
+                    + (f": {c['reason']}" if c["reason"] else ""),
+                }
+            )
+        if e["ended_at"] is not None:
+            rows.append(
+                {**key, "at": e["ended_at"], "decision": e["status"], "detail": e["end_reason"]}
+            )
+        for c in e["conversions"]:
+            rows.append(
+                {
+                    **key,
+                    "at": c["converted_at"],
+                    "decision": "converted",
+                    "detail": f"{c['event_id']} of {c['contact_id']}",
+                }
+            )
+    return rows
+
+
+def past(engine: Engine, org_id: str, journey_id: str | None, at: datetime) -> list[dict]:
+    """Each enrollment of the organization through `at`, with its decisions."""
     params = {"org_id": org_id, "journey_id": journey_id, "at": at}
     enrollments = _dicts(engine, "explain/enrollments.sql", params)
     parts = {name: _dicts(engine, f"explain/{name}.sql", params) for name in PAST}

@@ -92,3 +92,15 @@ def test_an_unknown_organization_or_journey_is_an_error_with_a_suggestion(live, 
     assert "no organization 'o9x'" in result.output
     result = orgjourney("explain", "o1", "--journey", "nurtre", expect_exit=1)
     assert "no journey 'nurtre' (did you mean 'nurture'?)" in result.output
+
+
+def test_the_python_api_explains_the_past_decisions_as_a_frame(live):  # noqa: F811
+    import orgjourney_pipeline
+
+    frame = orgjourney_pipeline.open(live.paths["warehouse"]).explain("o4", journey="nurture")
+    sends = live.rows("select count(*) from sends where org_id = 'o4' and journey_id = 'nurture'")
+    assert frame.filter(frame["decision"] == "sent").height == sends[0][0] > 0
+    assert frame.filter(frame["decision"] == "triggered_by")["detail"].to_list() == [
+        "f4 of c4 (late arrival)"
+    ]
+    assert frame["decision"][0] == "entered"
