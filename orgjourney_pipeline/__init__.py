@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 # `open` shadows the builtin within this package's namespace only: it is the name SPEC gives.
 def open(path: str | Path) -> ReadOnlyWarehouse:
     """The warehouse at `path`, read-only: `.table(name, journey=None, since=None)` returns
-    a Polars DataFrame of a contract table or view (`orgjourney_pipeline.api`)."""
+    a Polars DataFrame of a contract table or view, `.backtest(file, start, through)` and
+    `.diff(file)` those of the commands (`orgjourney_pipeline.api`)."""
     # Imported here: Polars loads only for the API, not for every command.
     from orgjourney_pipeline.api import ReadOnlyWarehouse
 

@@ -4,6 +4,8 @@
 
     warehouse = orgjourney_pipeline.open("data/warehouse.duckdb")
     sends = warehouse.table("sends", journey="renewal-reminder", since="2026-01-05")
+    days = warehouse.backtest("draft.yaml", "2026-01-01", "2026-01-08")      # per UTC day
+    changes = warehouse.diff("renewal-v3.yaml")          # organizations that differ
 
 Each `table` call opens the warehouse read-only for as long as it reads, so a notebook left
 open never holds the file that the hourly run writes. Instants are naive UTC, as stored.
@@ -37,6 +39,80 @@ class ReadOnlyWarehouse:
         # Open once now, so that a file that is no warehouse (or whose schema files were
         # edited since) fails here rather than at the first read.
         warehouse.connect(self.path, read_only=True).close()
+
+    def explain(
+        self, org_id: str, journey: str | None = None, at: str | datetime | None = None
+    ) -> pl.DataFrame:
+        """`orgjourney explain`'s past decisions of one organization, one row each (journey_id,
+        enrollment_id, at, decision, detail), through `at` (default: the last window's end).
+
+        The next run is the command's alone: it runs a rolled-back window, which needs the
+        warehouse open for writing, and this API only reads.
+        """
+        from orgjourney_pipeline import explain as explain_module
+        from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+
+        with warehouse.connect(self.path, read_only=True) as con:
+            rows = explain_module.decisions(
+                DuckDBEngine(con), org_id, journey, None if at is None else _instant(at)
+            )
+        columns = ["journey_id", "enrollment_id", "at", "decision", "detail"]
+        return pl.DataFrame(rows, schema=columns)
+
+    def backtest(
+        self,
+        journey_file: str | Path,
+        start: str | datetime,
+        through: str | datetime,
+        table: str | None = None,
+        journeys_dir: str | Path | None = None,
+    ) -> pl.DataFrame:
+        """`orgjourney backtest` of a journey file: its counts per UTC day, or with `table`
+        one of its would-be tables (`backtest.OUTPUT_TABLES`, e.g. "sends").
+
+        `journeys_dir` is the folder whose `delivery.yaml` applies (default: the file's own).
+        Raises `backtest.BacktestError` for an invalid file or an empty period.
+        """
+        from orgjourney_pipeline import backtest as backtest_module
+
+        journey = backtest_module.read_journey_file(Path(journey_file))
+        result = backtest_module.backtest(
+            self.path,
+            journey,
+            _instant(start),
+            _instant(through),
+            Path(journeys_dir) if journeys_dir else Path(journey_file).parent,
+        )
+        if table is None:
+            return pl.DataFrame(result.days, schema=["day", *backtest_module.DAILY_COUNTS])
+        if table not in result.tables:
+            raise TableError(
+                f"a backtest has no table {table!r}: choose one of "
+                f"{', '.join(backtest_module.OUTPUT_TABLES)}"
+            )
+        return pl.from_arrow(result.tables[table])
+
+    def diff(
+        self,
+        journey_file: str | Path,
+        start: str | datetime | None = None,
+        through: str | datetime | None = None,
+        journeys_dir: str | Path | None = None,
+    ) -> pl.DataFrame:
+        """`orgjourney diff` of a journey file: one row per organization whose entries or
+        sends differ from the published version's (kind, and the counts under each)."""
+        from orgjourney_pipeline import backtest as backtest_module
+        from orgjourney_pipeline import diff as diff_module
+
+        journey = backtest_module.read_journey_file(Path(journey_file))
+        result = diff_module.diff(
+            self.path,
+            journey,
+            Path(journeys_dir) if journeys_dir else Path(journey_file).parent,
+            None if start is None else _instant(start),
+            None if through is None else _instant(through),
+        )
+        return pl.from_arrow(result.organizations)
 
     def __repr__(self) -> str:
         return f"ReadOnlyWarehouse({str(self.path)!r})"

@@ -4,7 +4,7 @@
 module of their own, registered on the group when imported here.
 """
 
-from orgjourney_pipeline.cli import benchmark, checking, demo, inspecting, loading, reading
+from orgjourney_pipeline.cli import benchmark, checking, demo, history, inspecting, loading, reading
 from orgjourney_pipeline.cli.group import cli, main
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "checking",
     "cli",
     "demo",
+    "history",
     "inspecting",
     "loading",
     "main",

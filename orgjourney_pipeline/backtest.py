@@ -1,0 +1,246 @@
+"""`orgjourney backtest`: one journey file run by the engine itself over past windows.
+
+The warehouse is attached read-only beside a scratch database (a temporary DuckDB file with
+the same schema); its inputs — the file ledger, the activities, the snapshot history, the
+custom fields — are copied in, with what other journeys did that the one journey's run reads
+(their organization updates, which filters see, and their stored versions, whose unsubscribe
+scopes apply) but nothing of the journey's own: it runs as if first published at `--from`,
+with no earlier enrollments of it. Each window then runs through the same step files as
+`run`, for that journey alone, and sees what the live run of that window had loaded (the
+`runs.load_seq_through` of the warehouse; the last load for a window never processed), so a
+late activity is late in the backtest too. The warehouse file is never written.
+
+Other journeys do not run: their sends neither compete for nor count toward the delivery
+caps (docs/semantics.md, "Backtests and diffs").
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlglot import exp
+
+from orgjourney_pipeline import catalog as journey_catalog
+from orgjourney_pipeline import contract, journeys, sqlfiles, warehouse
+from orgjourney_pipeline.engines.duckdb import DuckDBEngine
+from orgjourney_pipeline.journeys.delivery_file import load_delivery
+from orgjourney_pipeline.journeys.tables import RunJourney
+from orgjourney_pipeline.timeutil import json_instant
+from orgjourney_pipeline.windows import steps as window_steps
+from orgjourney_pipeline.windows.plan import HOUR, Window, floor_hour
+from orgjourney_pipeline.windows.preflight import check_journeys
+from orgjourney_pipeline.windows.window import run_window
+
+# The warehouse's inputs, copied whole into the scratch database.
+INPUT_TABLES = (
+    "ingested_files",
+    "snapshot_files",
+    "custom_fields",
+    "activities",
+    "organization_versions",
+    "contact_versions",
+    "membership_versions",
+    "subscription_versions",
+)
+# Other journeys' rows the backtested journey's run reads: organization updates (filters see
+# them), stored versions (their unsubscribe scopes), and sends (the caps count them), which
+# reach `sends` window by window (`sql/backtest/other_sends.sql`).
+OTHER_JOURNEYS_TABLES = {
+    "org_updates": "org_updates",
+    "journeys": "journeys",
+    "backtest_other_sends": "sends",
+}
+# The would-be tables a backtest returns (and `--out` writes as Parquet), the journey's rows.
+OUTPUT_TABLES = (
+    "enrollments",
+    "enrollment_steps",
+    "sends",
+    "suppressions",
+    "org_updates",
+    "conversions",
+)
+DAILY_COUNTS = ("entered", "sent", "suppressed", "exited", "completed", "converted")
+FUNNEL_COUNTS = ("reached", "sent", "suppressed", "converted")
+
+
+class BacktestError(ValueError):
+    """A journey file or period a backtest cannot run."""
+
+
+@dataclass
+class BacktestResult:
+    """What one journey would have done over a period: per day, its funnel, its tables."""
+
+    journey_id: str
+    version: int
+    start: datetime
+    through: datetime
+    windows: int
+    days: list[dict] = field(default_factory=list)
+    funnel: list[dict] = field(default_factory=list)
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+    def totals(self) -> dict[str, int]:
+        return {key: sum(day[key] for day in self.days) for key in DAILY_COUNTS}
+
+    def document(self) -> dict:
+        """The `backtest --json` document (docs/schemas/backtest.schema.json)."""
+        return {
+            "journey_id": self.journey_id,
+            "version": self.version,
+            "from": json_instant(self.start),
+            "through": json_instant(self.through),
+            "windows": self.windows,
+            "totals": self.totals(),
+            "days": [{**day, "day": day["day"].isoformat()} for day in self.days],
+            "funnel": self.funnel,
+        }
+
+    def write_tables(self, folder: Path) -> list[Path]:
+        """Each would-be table as `folder/<table>.parquet`; returns the paths."""
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, table in self.tables.items():
+            path = folder / f"{name}.parquet"
+            pq.write_table(table, path)
+            paths.append(path)
+        return paths
+
+
+def read_journey_file(path: Path) -> journeys.Journey:
+    """The journey of one file; raises `BacktestError` with its `file:line` problems."""
+    journey, problems = journeys.load_journey(path)
+    if journey is None or journeys.has_errors(problems):
+        errors = [str(p) for p in problems if p.severity == journeys.ERROR]
+        raise BacktestError("\n".join(errors) or f"{path}: not a journey")
+    return journey
+
+
+def backtest(
+    source: Path,
+    journey: journeys.Journey,
+    start: datetime,
+    through: datetime,
+    journeys_dir: Path,
+) -> BacktestResult:
+    """Run `journey`, as published from `start`, over every window ending by `through`.
+
+    `journeys_dir` is the warehouse's journeys folder: its `delivery.yaml` applies. Raises
+    `BacktestError` for an empty period or a journey the warehouse's fields cannot compile.
+    """
+    windows = _windows(start, through)
+    with tempfile.TemporaryDirectory(prefix="orgjourney-backtest-") as scratch_dir:
+        con = warehouse.connect(Path(scratch_dir) / "backtest.duckdb")
+        try:
+            engine = DuckDBEngine(con)
+            load_seqs = _copy_inputs(con, Path(source), journey.id, windows)
+            catalog = _catalog(engine, journey, journeys_dir)
+            first_seq = load_seqs(windows[0])
+            problems = check_journeys(engine, catalog, windows[0], first_seq)
+            if problems:
+                raise BacktestError("\n".join(str(p) for p in problems))
+            steps = window_steps.load_steps()
+            other_sends = sqlfiles.load("backtest/other_sends.sql")
+            with engine.transaction():
+                # The other journeys' sends before the period count toward its first caps.
+                before = Window(datetime.min, windows[0].start)
+                for window in [before, *windows]:
+                    params = {"window_start": window.start, "window_end": window.end}
+                    engine.write(other_sends.sql(**params), "sends", "append")
+                    if window is not before:
+                        run_window(engine, window, steps, load_seqs(window), catalog)
+            return _result(engine, journey, windows)
+        finally:
+            con.close()
+
+
+def _windows(start: datetime, through: datetime) -> list[Window]:
+    first, last = floor_hour(start), floor_hour(through)
+    if first + HOUR > last:
+        raise BacktestError(
+            f"no complete window from {start:%Y-%m-%dT%H:%M} through {through:%Y-%m-%dT%H:%M}"
+        )
+    windows = []
+    while first + HOUR <= last:
+        windows.append(Window(first, first + HOUR))
+        first += HOUR
+    return windows
+
+
+def _copy_inputs(con, source: Path, journey_id: str, windows: list[Window]):
+    """Copy the warehouse's inputs into the scratch database; return what each window saw."""
+    if not source.is_file():
+        raise BacktestError(f"no warehouse at {source}: ingest and run first")
+    con.execute(sqlfiles.load("backtest/attach_source.sql").sql(path=str(source)))
+    try:
+        for table in INPUT_TABLES:
+            con.execute(_copy(table).sql(dialect="duckdb"))
+        others = exp.column("journey_id").neq(sqlfiles.literal(journey_id))
+        for table, live_table in OTHER_JOURNEYS_TABLES.items():
+            con.execute(_copy(table, live_table, others).sql(dialect="duckdb"))
+        period = {"window_start": windows[0].start, "window_end": windows[-1].end}
+        live = dict(
+            con.execute(sqlfiles.load("backtest/live_load_seqs.sql").sql(**period)).fetchall()
+        )
+        [(loaded,)] = con.execute(sqlfiles.load("backtest/loaded_through.sql").sql()).fetchall()
+    finally:
+        con.execute(sqlfiles.load("backtest/detach_source.sql").sql())
+    return lambda window: live.get(window.end, loaded)
+
+
+def _copy(table: str, live_table: str | None = None, where: exp.Expression | None = None):
+    """The scratch's `table` replaced by the rows of the warehouse's `live_table` (by default
+    the same; its custom field columns too)."""
+    rows = exp.select("*").from_(exp.table_(live_table or table, db="source"))
+    return exp.Create(
+        this=exp.to_table(table),
+        kind="TABLE",
+        replace=True,
+        expression=rows.where(where) if where is not None else rows,
+    )
+
+
+def _catalog(
+    engine: DuckDBEngine, journey: journeys.Journey, journeys_dir: Path
+) -> journey_catalog.JourneyCatalog:
+    """The journey, published, beside the other stored journeys stopped (their scopes kept)."""
+    org_fields, contact_fields = journey_catalog.field_types(engine)
+    problems = journeys.check_fields(journey, org_fields, contact_fields)
+    if journeys.has_errors(problems):
+        raise BacktestError("\n".join(str(p) for p in problems if p.severity == journeys.ERROR))
+    delivery, delivery_problems = load_delivery(journeys_dir)
+    if journeys.has_errors(delivery_problems):
+        raise BacktestError("\n".join(str(p) for p in delivery_problems))
+    others = journey_catalog.load_catalog(engine, Path("/nonexistent")).run_journeys
+    current = RunJourney(journey, journey.id, journey.version, "published", journey.unsubscribe)
+    return journey_catalog.JourneyCatalog(
+        [current, *others], {(journey.id, journey.version): journey}, delivery=delivery
+    )
+
+
+def _result(engine: DuckDBEngine, journey: journeys.Journey, windows: list[Window]):
+    daily = sqlfiles.load("backtest/daily.sql").sql(journey_id=journey.id)
+    funnel = sqlfiles.load("backtest/funnel.sql").sql(journey_id=journey.id)
+    tables = {
+        name: engine.con.sql(
+            contract.narrowed(exp.select("*").from_(name), journey_id=journey.id).sql("duckdb")
+        ).to_arrow_table()
+        for name in OUTPUT_TABLES
+    }
+    return BacktestResult(
+        journey.id,
+        journey.version,
+        windows[0].start,
+        windows[-1].end,
+        len(windows),
+        days=[dict(zip(("day", *DAILY_COUNTS), row, strict=True)) for row in engine.rows(daily)],
+        funnel=[
+            dict(zip(("step_id", *FUNNEL_COUNTS), row, strict=True)) for row in engine.rows(funnel)
+        ],
+        tables=tables,
+    )
