@@ -22,8 +22,8 @@ import pyarrow as pa
 from sqlglot import exp
 
 from orgjourney_pipeline.journeys import tables
-from orgjourney_pipeline.journeys.fields import journey_filters
 from orgjourney_pipeline.journeys.delivery import send_hold_relations
+from orgjourney_pipeline.journeys.fields import journey_filters
 from orgjourney_pipeline.journeys.fusion import fuse_branches, union_all
 from orgjourney_pipeline.journeys.model import Journey
 from orgjourney_pipeline.journeys.sqlexpr import where_properties
