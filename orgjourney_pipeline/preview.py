@@ -14,6 +14,7 @@ from orgjourney_pipeline import catalog as journey_catalog
 from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.journeys.problems import hint
+from orgjourney_pipeline.status import Freshness
 from orgjourney_pipeline.timeutil import json_instant
 from orgjourney_pipeline.windows import steps as window_steps
 from orgjourney_pipeline.windows.journeys import prepare_journeys
@@ -32,11 +33,27 @@ class PreviewResult:
     first_send_due: bool
     recipients: list[tuple[str, str, str, str | None, str | None]]
 
-    def document(self, journey_id: str, at: datetime) -> dict:
-        """The `preview --json` document (docs/schemas/preview.schema.json)."""
+    def totals(self) -> dict:
+        """How many would enter, be addressed, be sent to, and be suppressed (per reason)."""
+        suppressed: dict[str, int] = {}
+        for *_, reason in self.recipients:
+            if reason is not None:
+                suppressed[reason] = suppressed.get(reason, 0) + 1
+        return {
+            "entering": len(self.entering),
+            "recipients": len(self.recipients),
+            "sends": len(self.recipients) - sum(suppressed.values()),
+            "suppressed": dict(sorted(suppressed.items())),
+        }
+
+    def document(self, journey_id: str, at: datetime, data: Freshness) -> dict:
+        """The `preview --json` document (docs/schemas/preview.schema.json): every row, whatever
+        `--limit` shows as text."""
         return {
             "journey_id": journey_id,
             "at": json_instant(at),
+            "data": data.document(),
+            "totals": self.totals(),
             "entering": [{"org_id": org_id, "name": name} for org_id, name in self.entering],
             "first_send_step": self.first_send_step,
             "first_send_due": self.first_send_due,

@@ -12,7 +12,7 @@ activity types seen. The statements are the files of `sql/status/` and `sql/fiel
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from orgjourney_pipeline.journeys import (
     FilterScope,
 )
 from orgjourney_pipeline.journeys.filters import compile_filter
-from orgjourney_pipeline.timeutil import json_instant
+from orgjourney_pipeline.timeutil import format_instant, json_instant
 
 # subject table -> (filter scope subject, its built-in fields)
 SUBJECTS = {
@@ -84,6 +84,66 @@ class Status:
                 "active_enrollments": self.active_enrollments,
             }
         )
+
+
+# How far past the data an instant may be before `run` and `preview` warn.
+PAST_THE_DATA = timedelta(days=1)
+
+
+@dataclass
+class Freshness:
+    """What the data reaches, beside an instant a command works at (`--at`, `--through`)."""
+
+    at: datetime
+    last_window_end: datetime | None
+    newest_activity_at: datetime | None
+
+    def warnings(self) -> list[str]:
+        """One line per reference `at` is more than a day past (none before any data)."""
+        found = []
+        for what, instant, consequence in (
+            (
+                "the last processed window",
+                self.last_window_end,
+                "the windows between are not processed yet",
+            ),
+            (
+                "the newest loaded activity",
+                self.newest_activity_at,
+                "no activity that recent is loaded (ingest newer files?)",
+            ),
+        ):
+            if instant is not None and self.at - instant > PAST_THE_DATA:
+                days = (self.at - instant).total_seconds() / 86400
+                found.append(
+                    f"{format_instant(self.at)} is {days:.1f} days past {what} "
+                    f"({format_instant(instant)}): {consequence}"
+                )
+        return found
+
+    def line(self) -> str:
+        """`data: last processed window …; newest loaded activity …`."""
+        return (
+            f"data: last processed window {_when(self.last_window_end)}; "
+            f"newest loaded activity {_when(self.newest_activity_at)}"
+        )
+
+    def document(self) -> dict[str, Any]:
+        """The `data` member of the `run` and `preview` JSON documents."""
+        return _jsonable(
+            {
+                "last_window_end": self.last_window_end,
+                "newest_activity_at": self.newest_activity_at,
+                "warnings": self.warnings(),
+            }
+        )
+
+
+def freshness(engine: Engine, at: datetime) -> Freshness:
+    """The last processed window and the newest loaded activity, beside `at`."""
+    [(last_window_end, _windows)] = engine.rows(_sql("status/last_window.sql"))
+    [(newest, _activities)] = engine.rows(_sql("status/newest_activity.sql"))
+    return Freshness(at, last_window_end, newest)
 
 
 def status(engine: Engine, journeys_folder: Path, now: datetime) -> Status:
@@ -213,6 +273,10 @@ def _value_counts(subject: str, kind: str, types: dict[str, str]) -> exp.Select:
 
 def _sql(name: str) -> str:
     return sqlfiles.load(name).sql()
+
+
+def _when(instant: datetime | None) -> str:
+    return format_instant(instant) if instant is not None else "none"
 
 
 def _hours(later: datetime | None, earlier: datetime | None) -> float | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import jsonschema
 import pyarrow.parquet as pq
 import pytest
+from referencing import Registry, Resource
 
 from orgjourney_pipeline import warehouse
 
@@ -62,10 +63,21 @@ def ran(scenario):
     return scenario
 
 
+def _registry() -> Registry:
+    """Every schema of docs/schemas/ by its $id, so a `$ref` resolves without the network."""
+    schemas = [json.loads(path.read_text()) for path in SCHEMAS.glob("*.schema.json")]
+    return Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas
+    )
+
+
 def document(result, schema: str) -> dict:
     """The command's JSON output, checked against its schema."""
     found = json.loads(result.stdout)
-    jsonschema.validate(found, json.loads((SCHEMAS / schema).read_text()))
+    validator = jsonschema.Draft202012Validator(
+        json.loads((SCHEMAS / schema).read_text()), registry=_registry()
+    )
+    validator.validate(found)
     return found
 
 
@@ -253,6 +265,17 @@ def test_preview_json_names_who_would_enter_and_get_the_first_send(ran, orgjourn
     result = orgjourney("preview", "welcome", "--at", at("11:00"), "--json")
     found = document(result, "preview.schema.json")
     assert found["journey_id"] == "welcome" and found["at"] == f"{DAY}T11:00:00Z"
+    assert found["data"] == {
+        "last_window_end": f"{DAY}T10:00:00Z",
+        "newest_activity_at": f"{DAY}T10:30:00Z",
+        "warnings": [],
+    }
+    assert found["totals"] == {
+        "entering": 1,
+        "recipients": 1,
+        "sends": 0,
+        "suppressed": {"no_email": 1},
+    }
     assert found["entering"] == [{"org_id": "o2", "name": "Beta"}]
     assert found["first_send_step"] == "mail" and found["first_send_due"] is True
     assert found["recipients"] == [
@@ -264,3 +287,129 @@ def test_preview_json_names_who_would_enter_and_get_the_first_send(ran, orgjourn
             "suppressed": "no_email",
         }
     ]
+
+
+# -- run: --json, a stopped journey, past the data ---------------------------------------------
+
+
+def test_run_json_lists_the_windows_and_what_each_journey_did(ran, orgjourney):
+    ran.events(("f2", "c3", "form_submitted", at("10:30")))
+    orgjourney("ingest")
+    found = document(orgjourney("run", "--through", at("12:00"), "--json"), "run.schema.json")
+    assert found["through"] == f"{DAY}T12:00:00Z" and found["dry_run"] is False
+    assert found["data"] == {
+        "last_window_end": f"{DAY}T10:00:00Z",
+        "newest_activity_at": f"{DAY}T10:30:00Z",
+        "warnings": [],
+    }
+    assert [(w["window_start"], w["window_end"]) for w in found["windows"]] == [
+        (f"{DAY}T10:00:00Z", f"{DAY}T11:00:00Z"),
+        (f"{DAY}T11:00:00Z", f"{DAY}T12:00:00Z"),
+    ]
+    # o2 enters at 11:00; its only contact has no email
+    assert found["journeys"] == [
+        {
+            "journey_id": "welcome",
+            "entered": 1,
+            "sent": 0,
+            "suppressed": 1,
+            "completed": 1,
+            "exited": 0,
+        }
+    ]
+    assert found["stopped"] == [] and found["problems"] == [] and found["notes"] == []
+
+
+def test_run_that_stopped_a_journey_runs_the_others_then_exits_1_naming_it(ran, orgjourney):
+    ran.journey(WELCOME.replace("id: welcome", "id: other").replace("hello", "other"))
+    (ran.paths["journeys"] / "welcome.yaml").write_text(
+        WELCOME.replace("send_email:", "send_emial:")
+    )
+    ran.events(("f2", "c3", "form_submitted", at("10:30")))
+    result = ran.run(at("11:00"), expect_exit=1)
+    assert "error: stopped 1 journey(s) for invalid files: welcome" in result.stderr
+    assert "note: journey stopped: " in result.stdout and "welcome.yaml:" in result.stdout
+    assert ran.rows(
+        "select journey_id, org_id from enrollments where entered_at = ?", at("11:00")
+    ) == [("other", "o2")]
+    found = document(
+        orgjourney("run", "--through", at("12:00"), "--json", expect_exit=1), "run.schema.json"
+    )
+    assert found["stopped"] == ["welcome"]
+    [problem] = found["problems"]
+    assert "welcome.yaml:" in problem and "send_emial" in problem
+    assert [w["window_end"] for w in found["windows"]] == [f"{DAY}T12:00:00Z"]
+
+
+def test_run_warns_when_it_works_more_than_a_day_past_the_newest_activity(ran, orgjourney):
+    result = orgjourney("run", "--through", "2026-01-06T11:00Z")
+    assert result.stdout.splitlines()[0] == (
+        f"data: last processed window {DAY}T10:00Z; newest loaded activity {DAY}T10:20Z"
+    )
+    assert [line for line in result.stderr.splitlines() if line] == [
+        f"warning: 2026-01-06T11:00Z is 1.0 days past the last processed window ({DAY}T10:00Z):"
+        " the windows between are not processed yet",
+        f"warning: 2026-01-06T11:00Z is 1.0 days past the newest loaded activity ({DAY}T10:20Z):"
+        " no activity that recent is loaded (ingest newer files?)",
+    ]
+    # within a day of both: no warning
+    assert orgjourney("run", "--through", "2026-01-07T10:00Z").stderr.count("warning:") == 1
+
+
+# -- preview: totals, --limit, whole addresses, past the data ----------------------------------
+
+PRO = """\
+id: pro
+version: 1
+state: draft
+entry: {when: filter, filter: {field: plan, op: eq, value: pro}}
+steps:
+  - id: mail
+    send_email: {template: pro}
+"""
+
+
+def test_preview_prints_totals_and_limits_rows_but_never_cuts_an_address(ran, orgjourney):
+    long_address = "a-very-long-mailbox-name-" * 8 + "@acme.test"
+    ran.contacts(
+        {"contact_id": "c1", "email": "ann@acme.test"},
+        {"contact_id": "c2", "email": "bob@acme.test"},
+        {"contact_id": "c3", "email": ""},
+        {"contact_id": "c4", "email": long_address},
+        at="2026-01-05T10:10Z",
+    )
+    ran.members(("c1", "o1"), ("c2", "o1"), ("c3", "o2"), ("c4", "o1"), at="2026-01-05T10:10Z")
+    ran.subscriptions(("c2", "*", "unsubscribed"), at="2026-01-05T10:10Z")
+    ran.journey(PRO)
+    orgjourney("ingest")
+    text = orgjourney("preview", "pro", "--at", at("11:00")).stdout
+    assert f"data: last processed window {DAY}T10:00Z; newest loaded activity {DAY}T10:20Z" in text
+    assert "journey pro as of 2026-01-05T11:00Z: 1 organization(s) would enter" in text
+    assert long_address in text  # one line, not cut
+    assert (
+        "first send 'mail': 3 recipient(s), 2 would be sent, 1 suppressed (1 unsubscribed_global)"
+        in text
+    )
+    limited = orgjourney("preview", "pro", "--at", at("11:00"), "--limit", "1").stdout
+    recipients = limited[limited.index("first send: mail") :]
+    assert sum(f" c{n} " in recipients for n in (1, 2, 4)) == 1
+    assert "… and 2 more (--limit 0 shows all)" in recipients
+    assert "3 recipient(s), 2 would be sent" in recipients  # totals count every row
+    found = document(
+        orgjourney("preview", "pro", "--at", at("11:00"), "--json", "--limit", "1"),
+        "preview.schema.json",
+    )
+    assert len(found["recipients"]) == 3  # a document holds every row
+
+
+def test_preview_warns_when_the_instant_is_more_than_a_day_past_the_data(ran, orgjourney):
+    result = orgjourney("preview", "welcome", "--at", "2026-01-06T10:15Z")
+    assert [line for line in result.stderr.splitlines() if line] == [
+        f"warning: 2026-01-06T10:15Z is 1.0 days past the last processed window ({DAY}T10:00Z):"
+        " the windows between are not processed yet",
+    ]
+    found = document(
+        orgjourney("preview", "welcome", "--at", "2026-01-06T10:15Z", "--json"),
+        "preview.schema.json",
+    )
+    assert len(found["data"]["warnings"]) == 1

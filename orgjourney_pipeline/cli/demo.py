@@ -11,7 +11,12 @@ from rich.table import Table
 
 from orgjourney_pipeline import reports, sqlfiles
 from orgjourney_pipeline.cli.group import cli, console, open_warehouse
-from orgjourney_pipeline.cli.loading import print_ingest_report, print_run_report, run_with_progress
+from orgjourney_pipeline.cli.loading import (
+    print_ingest_report,
+    print_run_report,
+    run_journeys,
+    run_with_progress,
+)
 from orgjourney_pipeline.cli.reading import summary_table
 from orgjourney_pipeline.settings import Settings, demo_journeys_dir
 from orgjourney_pipeline.timeutil import format_instant
@@ -45,7 +50,7 @@ def demo(settings: Settings, seed: int) -> None:
         run_report = run_with_progress(
             con, settings, manifest.end, manifest.end - DEMO_RUN_HOURS * HOUR
         )
-        print_run_report(con, run_report)
+        print_run_report(run_report, run_journeys(con, run_report))
         activity = con.execute(sqlfiles.load("reports/activity_by_type.sql").sql()).fetchall()
         summary = reports.journey_report(con).summary
     table = Table("activity type", "events", "organizations", title="org_activity rollup")

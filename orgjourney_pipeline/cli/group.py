@@ -158,6 +158,26 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
         con.close()
 
 
+def print_whole(table) -> None:
+    """Print a table at the width its cells need when wider than the console: an address or a
+    reason is never cut with an ellipsis (a terminal wraps the long lines instead)."""
+    needed = console.measure(table, options=console.options.update(max_width=10**6)).maximum
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
+def print_freshness(data) -> None:
+    """What the data reaches (`status.Freshness`), and on standard error a warning for each
+    reference the command's instant is more than a day past."""
+    console.print(data.line(), markup=False)
+    for warning in data.warnings():
+        errors.print(f"warning: {warning}", markup=False)
+
+
 def main() -> None:
     """Console script entry point."""
     cli()

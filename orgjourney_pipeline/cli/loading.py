@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -12,12 +14,20 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orgjourney_pipeline import pipeline, reports
-from orgjourney_pipeline.cli.group import INSTANT, cli, console, errors, open_warehouse
+from orgjourney_pipeline import pipeline, reports, status
+from orgjourney_pipeline.cli.group import (
+    INSTANT,
+    JSON_OPTION,
+    cli,
+    console,
+    errors,
+    open_warehouse,
+    print_freshness,
+)
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
-from orgjourney_pipeline.timeutil import format_instant
-from orgjourney_pipeline.windows.plan import plan_windows
+from orgjourney_pipeline.timeutil import format_instant, json_instant
+from orgjourney_pipeline.windows.plan import floor_hour, plan_windows
 from orgjourney_pipeline.windows.run import RunReport
 
 INGEST_FILES_SHOWN = 12
@@ -57,39 +67,68 @@ def ingest(
 
 @cli.command()
 @click.option(
-    "--through", required=True, type=INSTANT, help="Process windows ending at or before this."
+    "--through",
+    required=True,
+    type=INSTANT,
+    help="Process windows ending at or before this; `now`: by the start of the current UTC hour.",
 )
 @click.option(
     "--from", "start", type=INSTANT, help="First window start on a warehouse with none processed."
 )
 @click.option("--dry-run", is_flag=True, help="Compute and report, then roll back.")
+@JSON_OPTION
 @click.pass_obj
-def run(settings: Settings, through: datetime, start: datetime | None, dry_run: bool) -> None:
+def run(
+    settings: Settings, through: datetime, start: datetime | None, dry_run: bool, as_json: bool
+) -> None:
     """Process every unprocessed hourly window ending at or before --through.
 
     Exits 1 after processing when it stopped a journey (an invalid file, or SQL that fails),
     naming it; the other journeys ran.
     """
+    through = floor_hour(through)  # windows end on the hour: `now` is the current hour's start
     if settings.engine == "spark":
         from orgjourney_pipeline import spark_pipeline
 
         with spark_engine(settings) as engine:
+            with open_warehouse(settings, read_only=True) as con:
+                data = _freshness(con, through, as_json)
             report = spark_pipeline.run_and_export(
                 engine, settings, through, start, dry_run=dry_run
             )
         with open_warehouse(settings, read_only=True) as con:
-            print_run_report(con, report)
+            journeys = run_journeys(con, report)
     else:
         with open_warehouse(settings) as con:
+            data = _freshness(con, through, as_json)
             report = run_with_progress(con, settings, through, start, dry_run=dry_run)
-            print_run_report(con, report)
-    if report.catalog is not None and report.catalog.errors:
+            journeys = run_journeys(con, report)
+    stopped = sorted(
+        {p.journey_id or p.file for p in report.catalog.errors} if report.catalog else []
+    )
+    if as_json:
+        click.echo(json.dumps(run_document(report, through, data, journeys, stopped), indent=2))
+    else:
+        print_run_report(report, journeys)
+    if stopped:
         errors.print(
-            f"error: {len(report.catalog.errors)} problem(s) stopped journeys; the others ran",
+            f"error: stopped {len(stopped)} journey(s) for invalid files: {', '.join(stopped)}"
+            " (the others ran; `orgjourney validate` lists the problems)",
             soft_wrap=True,
             markup=False,
         )
         sys.exit(1)
+
+
+def _freshness(con, through: datetime, as_json: bool) -> status.Freshness:
+    """What the data reaches before the run; printed unless the output is JSON."""
+    data = status.freshness(DuckDBEngine(con), through)
+    if as_json:
+        for warning in data.warnings():
+            errors.print(f"warning: {warning}", markup=False)
+    else:
+        print_freshness(data)
+    return data
 
 
 @contextlib.contextmanager
@@ -166,10 +205,56 @@ def run_with_progress(
         )
 
 
-def print_run_report(con, report: RunReport) -> None:
+def run_journeys(con, report: RunReport) -> list[reports.JourneyActivity]:
+    """Per journey, what the run's windows did (a dry run: what they computed)."""
+    if not report.windows:
+        return []
+    if report.dry_run:
+        totals: dict[str, list[int]] = {}
+        for result in report.windows:
+            for journey_id, counts in result.journeys.items():
+                row = totals.setdefault(journey_id, [0, 0, 0])
+                for index, value in enumerate(counts):
+                    row[index] += value
+        # a dry run writes nothing to read endings from
+        return [
+            reports.JourneyActivity(journey_id, entered, sent, suppressed, 0, 0)
+            for journey_id, (entered, sent, suppressed) in sorted(totals.items())
+        ]
+    return reports.run_summary(con, report.windows[0].window.start, report.windows[-1].window.end)
+
+
+def run_document(
+    report: RunReport,
+    through: datetime,
+    data: status.Freshness,
+    journeys: list[reports.JourneyActivity],
+    stopped: list[str],
+) -> dict:
+    """The `run --json` document (docs/schemas/run.schema.json)."""
+    return {
+        "through": json_instant(through),
+        "dry_run": report.dry_run,
+        "data": data.document(),
+        "notes": report.notes,
+        "windows": [
+            {
+                "window_start": json_instant(result.window.start),
+                "window_end": json_instant(result.window.end),
+                "seconds": round(result.seconds, 3),
+            }
+            for result in report.windows
+        ],
+        "journeys": [asdict(row) for row in journeys],
+        "stopped": stopped,
+        "problems": [str(p) for p in report.catalog.errors] if report.catalog else [],
+    }
+
+
+def print_run_report(report: RunReport, journeys: list[reports.JourneyActivity]) -> None:
     """Notes, the windows processed, and a summary per journey."""
     for note in report.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {note}", markup=False)
     if not report.windows:
         return
     first, last = report.windows[0].window, report.windows[-1].window
@@ -180,32 +265,20 @@ def print_run_report(con, report: RunReport) -> None:
         f"{format_instant(last.end)} in {seconds:.2f} s"
     )
     if report.dry_run:
-        console.print(_dry_run_table(report))
-        return
-    table = Table(
-        "journey", "entered", "sent", "suppressed", "completed", "exited", title="journeys"
-    )
-    for row in reports.run_summary(con, first.start, last.end):
-        table.add_row(
-            row.journey_id,
-            str(row.entered),
-            str(row.sent),
-            str(row.suppressed),
-            str(row.completed),
-            str(row.exited),
+        table = Table("journey", "entered", "sent", "suppressed", title="journeys (dry run)")
+        for row in journeys:
+            table.add_row(row.journey_id, str(row.entered), str(row.sent), str(row.suppressed))
+    else:
+        table = Table(
+            "journey", "entered", "sent", "suppressed", "completed", "exited", title="journeys"
         )
+        for row in journeys:
+            table.add_row(
+                row.journey_id,
+                str(row.entered),
+                str(row.sent),
+                str(row.suppressed),
+                str(row.completed),
+                str(row.exited),
+            )
     console.print(table)
-
-
-def _dry_run_table(report: RunReport) -> Table:
-    """What a dry run computed per journey (nothing was written to read a summary from)."""
-    table = Table("journey", "entered", "sent", "suppressed", title="journeys (dry run)")
-    totals: dict[str, list[int]] = {}
-    for result in report.windows:
-        for journey_id, counts in result.journeys.items():
-            row = totals.setdefault(journey_id, [0, 0, 0])
-            for index, value in enumerate(counts):
-                row[index] += value
-    for journey_id, (entered, sent, suppressed) in sorted(totals.items()):
-        table.add_row(journey_id, str(entered), str(sent), str(suppressed))
-    return table

@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from orgjourney_pipeline import exports, reports, warehouse
+from orgjourney_pipeline import status as status_module
 from orgjourney_pipeline.cli.group import (
     INSTANT,
     JSON_OPTION,
@@ -18,10 +19,14 @@ from orgjourney_pipeline.cli.group import (
     console,
     errors,
     open_warehouse,
+    print_freshness,
+    print_whole,
 )
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import format_instant
+
+PREVIEW_LIMIT = 20
 
 
 @cli.command()
@@ -52,35 +57,52 @@ def report(settings: Settings, journey_id: str | None, html_path: Path | None) -
 @cli.command()
 @click.argument("journey_id")
 @click.option("--at", type=INSTANT, help="The instant to preview (default: now).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=PREVIEW_LIMIT,
+    show_default=True,
+    help="Rows shown per table (0: all); the totals and --json count every row.",
+)
 @JSON_OPTION
 @click.pass_obj
-def preview(settings: Settings, journey_id: str, at: datetime | None, as_json: bool) -> None:
+def preview(
+    settings: Settings, journey_id: str, at: datetime | None, limit: int, as_json: bool
+) -> None:
     """Who would enter JOURNEY_ID now, and who would receive its first send; writes nothing."""
     from orgjourney_pipeline import preview as preview_module
 
     at = at or warehouse.utc_now()
     try:
         with open_warehouse(settings) as con:
-            result = preview_module.preview(DuckDBEngine(con), settings.journeys, journey_id, at)
+            engine = DuckDBEngine(con)
+            data = status_module.freshness(engine, at)
+            result = preview_module.preview(engine, settings.journeys, journey_id, at)
     except preview_module.UnknownJourney as error:
         raise click.ClickException(str(error)) from error
     if as_json:
-        click.echo(json.dumps(result.document(journey_id, at), indent=2))
+        click.echo(json.dumps(result.document(journey_id, at, data), indent=2))
         return
+    print_freshness(data)
+    totals = result.totals()
+    suppressed = ", ".join(f"{n} {reason}" for reason, n in totals["suppressed"].items())
     console.print(
         f"journey {journey_id} as of {format_instant(at)}: "
-        f"{len(result.entering)} organization(s) would enter"
+        f"{totals['entering']} organization(s) would enter",
+        markup=False,
     )
     table = Table("org_id", "name", title="would enter")
-    for org_id, name in result.entering:
+    for org_id, name in result.entering[: limit or None]:
         table.add_row(org_id, name or "")
-    console.print(table)
+    print_whole(table)
+    _print_more(len(result.entering), limit)
     if result.first_send_step is None:
         console.print("the journey has no send step")
         return
     if not result.first_send_due:
         console.print(
-            f"first send '{result.first_send_step}' is not due at entry (it follows a wait)"
+            f"first send '{result.first_send_step}' is not due at entry (it follows a wait)",
+            markup=False,
         )
     table = Table(
         "org_id",
@@ -90,9 +112,21 @@ def preview(settings: Settings, journey_id: str, at: datetime | None, as_json: b
         "suppressed",
         title=f"first send: {result.first_send_step}",
     )
-    for org_id, contact_id, channel, address, reason in result.recipients:
+    for org_id, contact_id, channel, address, reason in result.recipients[: limit or None]:
         table.add_row(org_id, contact_id, channel, address or "", reason or "")
-    console.print(table)
+    print_whole(table)
+    _print_more(len(result.recipients), limit)
+    console.print(
+        f"first send '{result.first_send_step}': {totals['recipients']} recipient(s), "
+        f"{totals['sends']} would be sent, {sum(totals['suppressed'].values())} suppressed"
+        + (f" ({suppressed})" if suppressed else ""),
+        markup=False,
+    )
+
+
+def _print_more(rows: int, limit: int) -> None:
+    if limit and rows > limit:
+        console.print(f"… and {rows - limit} more (--limit 0 shows all)")
 
 
 @cli.command()
