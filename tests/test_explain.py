@@ -8,8 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from tests.test_backtest import live  # noqa: F401  (the fixture)
+from test_backtest import live  # noqa: F401  (the fixture)
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 ORGS = ["o1", "o2", "o3", "o4", "o5"]
