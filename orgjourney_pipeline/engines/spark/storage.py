@@ -66,6 +66,7 @@ WINDOWS = Family(
         "journey_runs",
         "date_entries",
         "exported_windows",
+        "enrollment_contacts",
     ),
     states=(
         "journeys",
