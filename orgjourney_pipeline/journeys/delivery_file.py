@@ -23,7 +23,6 @@ from orgjourney_pipeline.journeys.delivery import (
     DeliveryRules,
     read_percent,
 )
-from orgjourney_pipeline.journeys.load import _known_timezones, valid_timezone
 from orgjourney_pipeline.journeys.problems import Problem, describe, near
 from orgjourney_pipeline.journeys.reader import NodeReader
 from orgjourney_pipeline.journeys.yamlfile import read_yaml
@@ -65,7 +64,7 @@ def parse_delivery_text(text: str, source: str) -> tuple[DeliveryRules, list[Pro
         return DeliveryRules(), reader.problems
     reader.known_keys(document, DELIVERY_KEYS, "delivery")
     caps = _read_caps(reader, document)
-    timezone = _read_timezone(reader, document)
+    timezone = reader.timezone(document, "delivery")
     holdout = None
     if document.get("global_holdout") is not None:
         holdout = read_percent(reader, document, "global_holdout")
@@ -117,13 +116,3 @@ def _read_caps(reader: NodeReader, document: Mapping) -> tuple[Cap, ...]:
         seen[key] = line
         caps.append(Cap(values["channel"], int(maximum), values["per"]))
     return tuple(caps)
-
-
-def _read_timezone(reader: NodeReader, document: Mapping) -> str:
-    timezone = reader.text(document, "timezone", "delivery", required=False) or "UTC"
-    if document.get("timezone") == "" or not valid_timezone(timezone):
-        reader.error(
-            reader.line_of(document, "timezone"),
-            f"timezone: unknown time zone '{timezone}'" + near(timezone, _known_timezones()),
-        )
-    return timezone

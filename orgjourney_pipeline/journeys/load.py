@@ -16,8 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -148,7 +146,7 @@ class JourneyReader(NodeReader):
             "version": self.version(doc),
             "state": self.choice(doc, "state", STATES, "draft"),
             "frequency": self.choice(doc, "frequency", FREQUENCIES, "once"),
-            "timezone": self.timezone(doc),
+            "timezone": self.timezone(doc, "journey"),
             "entry": self.entry(doc),
             "exit": self.exit(doc),
             "send_to": read_send_to(self, doc, "send_to", "send_to"),
@@ -202,15 +200,6 @@ class JourneyReader(NodeReader):
         elif self.in_bounds(doc, "version", "version", version):
             return version
         return None
-
-    def timezone(self, doc: Mapping) -> str:
-        timezone = self.text(doc, "timezone", "journey", required=False) or "UTC"
-        if doc.get("timezone") == "" or not valid_timezone(timezone):
-            self.error(
-                self.line_of(doc, "timezone"),
-                f"timezone: unknown time zone '{timezone}'" + near(timezone, _known_timezones()),
-            )
-        return timezone
 
     def key_lines(self, doc: Mapping) -> dict[str, int]:
         """Lines of the top-level keys, and of the entry's keys as `entry.<key>`."""
@@ -342,20 +331,3 @@ class JourneyReader(NodeReader):
             return
         for step in graph.unreachable(steps):
             self.warn(step.line, f"step '{step.id}' is unreachable: no step leads to it")
-
-
-def valid_timezone(name: str) -> bool:
-    """An IANA zone name; not machine-specific files such as `localtime`."""
-    known = _known_timezones()
-    if known and name not in known:
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-@functools.cache
-def _known_timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())

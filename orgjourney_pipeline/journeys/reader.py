@@ -7,6 +7,8 @@ of the document is, and how to read the common shapes (text, bounded numbers, li
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,6 +74,16 @@ class NodeReader:
                     self.line_of(node, key),
                     f"{where}: unknown key '{key}'" + hint(str(key), allowed),
                 )
+
+    def timezone(self, node: Mapping, where: str) -> str:
+        """The node's `timezone` (default UTC); an unknown zone is an error with did-you-mean."""
+        timezone = self.text(node, "timezone", where, required=False) or "UTC"
+        if node.get("timezone") == "" or not valid_timezone(timezone):
+            self.error(
+                self.line_of(node, "timezone"),
+                f"timezone: unknown time zone '{timezone}'" + near(timezone, _known_timezones()),
+            )
+        return timezone
 
     def text(self, node: Mapping, key: str, where: str, required: bool = True) -> str | None:
         value = node.get(key)
@@ -196,3 +208,20 @@ class NodeReader:
                 self.error(self.line_of(node, key), f"{where}.{key}: give minutes, hours or days")
             return None
         return Duration(**values)
+
+
+def valid_timezone(name: str) -> bool:
+    """An IANA zone name; not machine-specific files such as `localtime`."""
+    known = _known_timezones()
+    if known and name not in known:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())

@@ -11,8 +11,8 @@ from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.journeys import delivery, overlay
 from orgjourney_pipeline.journeys.compile import compile_window
-from orgjourney_pipeline.journeys.load import valid_timezone
 from orgjourney_pipeline.journeys.model import field_name
+from orgjourney_pipeline.journeys.reader import valid_timezone
 from orgjourney_pipeline.journeys.templates import WindowContext
 from orgjourney_pipeline.windows.plan import Window
 
