@@ -8,7 +8,7 @@
 -- params: $journey_id, $journey_version, $step_id, $window_end
 select
     w.enrollment_id,
-    w.step_id,
+    $step_id as step_id,
     coalesce(org_zone.opens_at, journey_zone.opens_at) as opens_at
 from walk as w
 inner join send_window_zones as journey_zone
