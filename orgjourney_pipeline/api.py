@@ -7,12 +7,14 @@
     days = warehouse.backtest("draft.yaml", "2026-01-01", "2026-01-08")      # per UTC day
     changes = warehouse.diff("renewal-v3.yaml")          # organizations that differ
 
-Each `table` call opens the warehouse read-only for as long as it reads, so a notebook left
-open never holds the file that the hourly run writes. Instants are naive UTC, as stored.
+Each call opens the warehouse read-only for as long as it reads, so a notebook left open never
+holds the file that the hourly run writes; while a run writes a window, a call waits for that
+window (saying so on standard error). Instants are naive UTC, as stored.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,7 +40,7 @@ class ReadOnlyWarehouse:
             raise FileNotFoundError(f"no warehouse at {self.path}: ingest and run first")
         # Open once now, so that a file that is no warehouse (or whose schema files were
         # edited since) fails here rather than at the first read.
-        warehouse.connect(self.path, read_only=True).close()
+        warehouse.connect(self.path, read_only=True, on_wait=say_wait).close()
 
     def explain(
         self, org_id: str, journey: str | None = None, at: str | datetime | None = None
@@ -52,7 +54,7 @@ class ReadOnlyWarehouse:
         from orgjourney_pipeline import explain as explain_module
         from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 
-        with warehouse.connect(self.path, read_only=True) as con:
+        with warehouse.connect(self.path, read_only=True, on_wait=say_wait) as con:
             rows = explain_module.decisions(
                 DuckDBEngine(con), org_id, journey, None if at is None else _instant(at)
             )
@@ -139,7 +141,7 @@ class ReadOnlyWarehouse:
                 f"{name} has no time column to bound with since: it applies to "
                 f"{', '.join(with_time)}"
             )
-        with warehouse.connect(self.path, read_only=True) as con:
+        with warehouse.connect(self.path, read_only=True, on_wait=say_wait) as con:
             if journey is not None:
                 _check_journey(con, name, journey)
             rows = contract.narrowed(
@@ -150,6 +152,11 @@ class ReadOnlyWarehouse:
             )
             # Arrow's buffers become the DataFrame's: no copy of the rows.
             return pl.from_arrow(con.sql(rows.sql(dialect="duckdb")).to_arrow_table())
+
+
+def say_wait(reason: str) -> None:
+    """Tell a notebook's user, on standard error, why a read waits."""
+    print(f"orgjourney: waiting for the warehouse: {reason}", file=sys.stderr)
 
 
 def _check_journey(con, name: str, journey: str) -> None:

@@ -17,6 +17,7 @@ caps (docs/semantics.md, "Backtests and diffs").
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,6 +85,8 @@ class BacktestResult:
     days: list[dict] = field(default_factory=list)
     funnel: list[dict] = field(default_factory=list)
     tables: dict[str, pa.Table] = field(default_factory=dict)
+    #: Seconds spent copying the warehouse's inputs, and running the windows.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         return {key: sum(day[key] for day in self.days) for key in DAILY_COUNTS}
@@ -138,7 +141,9 @@ def backtest(
         con = warehouse.connect(Path(scratch_dir) / "backtest.duckdb")
         try:
             engine = DuckDBEngine(con)
+            clock = time.perf_counter()
             load_seqs = _copy_inputs(con, Path(source), journey.id, windows)
+            copied = time.perf_counter()
             catalog = _catalog(engine, journey, journeys_dir)
             first_seq = load_seqs(windows[0])
             problems = check_journeys(engine, catalog, windows[0], first_seq)
@@ -154,7 +159,12 @@ def backtest(
                     engine.write(other_sends.sql(**params), "sends", "append")
                     if window is not before:
                         run_window(engine, window, steps, load_seqs(window), catalog)
-            return _result(engine, journey, windows)
+            result = _result(engine, journey, windows)
+            result.seconds = {
+                "copy": round(copied - clock, 4),
+                "windows": round(time.perf_counter() - copied, 4),
+            }
+            return result
         finally:
             con.close()
 

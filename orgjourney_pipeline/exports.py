@@ -49,7 +49,7 @@ def export_pending_windows(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
 
 def export_window(con: duckdb.DuckDBPyConnection, window_end: datetime, exports_dir: Path) -> None:
     """Write one window's send batches and org updates, then record it as exported."""
-    run_dir = f"run={window_end:%Y-%m-%dT%H}"
+    run_dir = run_folder(window_end)
     batches_sql = sqlfiles.load("exports/send_batches.sql").sql(window_end=window_end)
     for journey_id, step_id, channel in con.execute(batches_sql).fetchall():
         folder = (
@@ -71,6 +71,11 @@ def export_window(con: duckdb.DuckDBPyConnection, window_end: datetime, exports_
         _write_both(con, rows, exports_dir / "org_updates" / run_dir / "org_updates")
     record = sqlfiles.load("exports/record_exported_window.sql")
     con.execute(record.sql(window_end=window_end, exported_at=utc_now()))
+
+
+def run_folder(window_end: datetime) -> str:
+    """The folder of one window's files under `sends/` and `org_updates/`."""
+    return f"run={window_end:%Y-%m-%dT%H}"
 
 
 def export_table(

@@ -23,12 +23,12 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from orgjourney_pipeline import sqlfiles
+from orgjourney_pipeline import access, sqlfiles
+from orgjourney_pipeline.access import WarehouseBusy
+from orgjourney_pipeline.journeys import overlay
 from orgjourney_pipeline.settings import sql_dir
 
-
-class WarehouseBusy(RuntimeError):
-    """Another process holds the warehouse's write lock for longer than we wait."""
+DUCKDB_LOCK_WAIT = "in use by another orgjourney process"
 
 
 class MigrationChanged(RuntimeError):
@@ -40,39 +40,31 @@ def connect(
     *,
     read_only: bool = False,
     wait_seconds: float | None = None,
-    on_wait: Callable[[], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    upgrade_schema: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) and upgrade the warehouse at `path`.
 
-    DuckDB allows one writing process per file: a second one waits up to `wait_seconds`
-    (default `ORGJOURNEY_LOCK_WAIT`, else 60 s), calling `on_wait` once when it starts to
-    wait, and then raises `WarehouseBusy`. A new warehouse appears whole or not at all (see
-    `_create`). A warehouse whose applied schema file was edited raises `MigrationChanged`,
-    read-only or not, before anything is changed.
+    A reader waits for a run's window in progress (`access`); any opener waits while another
+    process holds the file — up to `wait_seconds` in all (default `ORGJOURNEY_LOCK_WAIT`,
+    else 60 s), calling `on_wait` once with what it waits for, and then raises
+    `WarehouseBusy`. A new warehouse appears whole or not at all (see `_create`). A warehouse
+    whose applied schema file was edited raises `MigrationChanged`, read-only or not, before
+    anything is changed. `upgrade_schema=False` skips the upgrade (a writer reopening a file
+    it upgraded, between its windows).
     """
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
         if not read_only and not path.exists():
             _create(path)
-    wait_seconds = lock_wait(wait_seconds)
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only, config=_config())
-            break
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise
-            if on_wait is not None:
-                on_wait()
-                on_wait = None
-            if time.monotonic() >= deadline:
-                raise WarehouseBusy(
-                    f"{path}: the warehouse is in use by another orgjourney process "
-                    f"(waited {wait_seconds:g} s); try again when it has finished"
-                ) from error
-            time.sleep(0.2)
+    deadline = access.Deadline(lock_wait(wait_seconds))
+    once = _once(on_wait)
+    if read_only:
+        with access.reader_turn(path, deadline, once) as turn:
+            con = _open(path, True, deadline, once, turn.wait_for_window)
+    else:
+        con = _open(path, False, deadline, once, lambda: None)
     con.execute("set TimeZone = 'UTC'")
     # DuckDB's own progress bar would write over the CLI's bars and into the logs of
     # scheduled runs (it is a session setting, not one `connect` accepts).
@@ -80,12 +72,142 @@ def connect(
     try:
         if read_only:
             verify_migrations(con)
-        else:
+        elif upgrade_schema:
             upgrade(con)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _open(
+    path: Path,
+    read_only: bool,
+    deadline: access.Deadline,
+    on_wait: Callable[[str], None],
+    before_each_try: Callable[[], None],
+) -> duckdb.DuckDBPyConnection:
+    """DuckDB's connection, tried again while another process holds the file's lock."""
+    while True:
+        before_each_try()
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=_config())
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            on_wait(DUCKDB_LOCK_WAIT)
+            if deadline.passed():
+                raise deadline.busy(path, "") from error
+            time.sleep(access.POLL_SECONDS)
+
+
+def _once(on_wait: Callable[[str], None] | None) -> Callable[[str], None]:
+    """`on_wait`, called at most once (a wait is announced once, whatever it waits for)."""
+    told = on_wait is None
+
+    def tell(message: str) -> None:
+        nonlocal told
+        if not told:
+            told = True
+            on_wait(message)
+
+    return tell
+
+
+class Writer:
+    """The warehouse of one writing invocation (a run, an ingest), open only while it writes.
+
+    `con` opens the file for writing when first asked, taking the window's turn (`access`),
+    and `release()` closes it: readers open the file until `con` is asked for again. Made by
+    `writing`, which holds the run lock for the whole invocation. Over a caller's open
+    connection (`Writer.over`) the file stays open and `release` does nothing.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        con: duckdb.DuckDBPyConnection | None = None,
+        on_wait: Callable[[str], None] | None = None,
+        wait_seconds: float | None = None,
+    ):
+        self.path, self._con, self._held = path, con, con is not None
+        self._on_wait, self._wait_seconds = on_wait, wait_seconds
+        self._turn: contextlib.ExitStack | None = None
+        self._upgraded = False
+        self.opens, self.open_seconds = 0, 0.0  # what reopening between windows costs
+
+    @classmethod
+    def over(cls, con: duckdb.DuckDBPyConnection) -> Writer:
+        """A writer over a connection its caller opened and closes (kept open throughout)."""
+        return cls(Path(_database_path(con) or ":memory:"), con)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The open connection, opened (waiting for readers already in) if it was not."""
+        if self._con is None:
+            clock = time.perf_counter()
+            turn = contextlib.ExitStack()
+            deadline = access.Deadline(lock_wait(self._wait_seconds))
+            turn.enter_context(access.window_turn(self.path, deadline, self._on_wait))
+            try:
+                self._con = connect(
+                    self.path,
+                    wait_seconds=self._wait_seconds,
+                    on_wait=self._on_wait,
+                    upgrade_schema=not self._upgraded,
+                )
+            except BaseException:
+                turn.close()
+                raise
+            self._turn, self._upgraded, self._on_wait = turn, True, None
+            self.opens += 1
+            self.open_seconds += time.perf_counter() - clock
+        return self._con
+
+    def release(self) -> None:
+        """Close the file so that readers may open it (a caller's connection stays open)."""
+        if self._held or self._con is None:
+            return
+        self._con.close()
+        self._con = None
+        self._turn.close()
+        self._turn = None
+
+
+@contextlib.contextmanager
+def writing(
+    path: str | Path,
+    *,
+    wait_seconds: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[Writer]:
+    """The warehouse for one writing invocation: no other writer starts until it ends, and
+    the file is open only while it writes (`Writer`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    once = _once(on_wait)
+    with access.run_lock(path, access.Deadline(lock_wait(wait_seconds)), once):
+        writer = Writer(path, on_wait=once, wait_seconds=wait_seconds)
+        try:
+            yield writer
+        finally:
+            writer.release()
+
+
+@contextlib.contextmanager
+def visiting(
+    path: str | Path,
+    *,
+    wait_seconds: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The file open for writing for one short visit (a rolled-back window, a binding): it
+    waits for a run's window in progress, not for the whole run, and readers wait for it."""
+    writer = Writer(Path(path), on_wait=_once(on_wait), wait_seconds=wait_seconds)
+    try:
+        yield writer.con
+    finally:
+        writer.release()
 
 
 def _create(path: Path) -> None:
@@ -154,17 +276,18 @@ _WRITER_LOCKS_GUARD = threading.Lock()
 
 @contextlib.contextmanager
 def exclusive(
-    con: duckdb.DuckDBPyConnection, *, wait_seconds: float | None = None
+    target: duckdb.DuckDBPyConnection | Path, *, wait_seconds: float | None = None
 ) -> Iterator[None]:
-    """Hold the warehouse for one writer of this process while the block runs.
+    """Hold the warehouse (a connection's, or the file `target`) for one writer of this
+    process while the block runs.
 
     DuckDB's file lock keeps a second process out, but the connections of one process share
     the database: two threads (two in-process Dagster runs, a library user) could otherwise
     both plan and process the same window. The second waits up to `wait_seconds` (as
     `connect`), then raises `WarehouseBusy`. An in-memory database needs no guard.
     """
-    path = _database_path(con)
-    if path is None:
+    path = str(target) if isinstance(target, Path) else _database_path(target)
+    if path is None or path == ":memory:":
         yield
         return
     with _WRITER_LOCKS_GUARD:
@@ -239,9 +362,25 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
         with transaction(con):
             for path in view_files():
                 con.execute(sqlfiles.load(path).sql())
+            create_organizations_view(con)
             for path in comment_files():
                 con.execute(sqlfiles.load(path).sql())
     return newly_applied
+
+
+def create_organizations_view(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the `organizations` view, commented: the newest CRM snapshot with the
+    journeys' tag and field updates laid over it, as the filters see it (SPEC section 4).
+
+    Its columns follow the custom fields and the fields steps set, so it is made by code, not
+    a file of `sql/views/`, and again whenever they may change: on every upgrade, after an
+    organizations snapshot is loaded, and in each window's transaction.
+    """
+    query = overlay.current_organizations(
+        table_columns(con, "organization_versions"), lambda sql: con.execute(sql).fetchall()
+    )
+    con.execute(f"create or replace view organizations as {query}")
+    con.execute(sqlfiles.load("comments/organizations.sql").sql())
 
 
 def verify_migrations(con: duckdb.DuckDBPyConnection) -> set[str]:

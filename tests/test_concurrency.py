@@ -217,6 +217,7 @@ def test_two_threads_running_windows_at_once_process_each_window_once(shared, tm
 def test_two_dagster_runs_of_the_same_window_at_once_process_it_once(shared, tmp_path):
     from dagster_project.assets import build_assets, window_partitions
     from dagster_project.resources import OrgjourneyResource
+    from dagster_project.tables import WINDOW_ASSET_KEYS
 
     paths = case_paths(tmp_path, shared)
     shutil.copyfile(shared["ingested"], paths["warehouse"])
@@ -227,7 +228,7 @@ def test_two_dagster_runs_of_the_same_window_at_once_process_it_once(shared, tmp
     def materialize() -> None:
         result = dg.materialize(
             assets,
-            selection="journey_window",
+            selection=dg.AssetSelection.assets(*WINDOW_ASSET_KEYS),
             resources={"orgjourney": resource},
             partition_key="2026-01-05-12:00",
             raise_on_error=False,

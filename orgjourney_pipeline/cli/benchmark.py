@@ -20,6 +20,12 @@ from orgjourney_pipeline.cli.group import cli, console, errors
 @click.option("--backfill", default=24, show_default=True, help="Windows of the backfill run.")
 @click.option("--growth/--no-growth", default=True, help="Run the 1x-history twin.")
 @click.option(
+    "--backtest-days",
+    default=30,
+    show_default=True,
+    help="Days of history one journey is backtested over (0: no backtest).",
+)
+@click.option(
     "--enrollments",
     default=0,
     show_default=True,
@@ -52,6 +58,7 @@ def bench(
     windows: int,
     backfill: int,
     growth: bool,
+    backtest_days: int,
     enrollments: int,
     reference: bool | None,
     workdir: Path | None,
@@ -71,6 +78,7 @@ def bench(
         windows=windows,
         backfill=backfill,
         growth=growth,
+        backtest_days=backtest_days,
         enrollments=enrollments,
         reference=reference,
         workdir=workdir,
@@ -167,6 +175,8 @@ def print_bench_result(result: dict) -> None:
         ("growth (4x / 1x history)", result.get("growth")),
         ("backfill_s_per_window", result.get("backfill_s_per_window")),
         ("reference_speedup", result.get("reference_speedup")),
+        ("backtest_s (one journey)", result.get("backtest_s")),
+        ("backtest s per window (history, steady)", _backtest_per_window(result)),
         ("ingest_rows_per_s (history)", result["ingest_rows_per_s"]),
         ("ingest rows/s (one hour)", result["ingest_hour_rows_per_s"]),
         ("peak_rss_mb", result["peak_rss_mb"]),
@@ -190,3 +200,9 @@ def print_bench_result(result: dict) -> None:
     console.print(targets)
     for note in result.get("notes", []):
         console.print(f"note: {note}")
+
+
+def _backtest_per_window(result: dict) -> str | None:
+    if result.get("backtest_s") is None:
+        return None
+    return f"{result['backtest_s_per_window']}, {result['backtest_steady_s_per_window']}"

@@ -17,6 +17,7 @@ from orgjourney_pipeline.cli.group import (
     cli,
     console,
     errors,
+    open_visit,
     open_warehouse,
 )
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
@@ -69,7 +70,7 @@ def validate(settings: Settings, files: tuple[Path, ...], as_json: bool) -> None
         raise click.ClickException(f"no such journey file: {', '.join(missing)}")
     sources = list(files) if files else settings.journeys
     if settings.warehouse.exists():
-        with open_warehouse(settings) as con:
+        with open_visit(settings) as con:
             result = validation.validate(sources, DuckDBEngine(con), warehouse.utc_now())
     else:
         result = validation.validate(sources, None, warehouse.utc_now())

@@ -124,8 +124,9 @@ def cli(ctx: click.Context, warehouse, journeys, inbox, exports, engine, spark_c
 def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
     """A warehouse connection for one command, closed when it ends.
 
-    When another process holds the warehouse, say so on standard error while waiting, and how
-    long the wait was once it is over.
+    A reader waits for a run's window in progress (not for the whole run); any opener waits
+    while another process holds the file. Either way it says so on standard error while
+    waiting, and how long the wait was once it is over.
     """
     if settings.engine == "spark":  # the committed Parquet, read by DuckDB: never waits
         from orgjourney_pipeline import spark_pipeline
@@ -136,26 +137,54 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator:
         finally:
             con.close()
         return
-    started = time.monotonic()
-    waited = False
-
-    def note_wait() -> None:
-        nonlocal waited
-        waited = True
-        errors.print(
-            f"waiting for {settings.warehouse}: in use by another orgjourney process "
-            f"(up to {warehouse.lock_wait():g} s)",
-            soft_wrap=True,
-            markup=False,
-        )
-
-    con = warehouse.connect(settings.warehouse, read_only=read_only, on_wait=note_wait)
-    if waited:
-        errors.print(f"the warehouse is free: waited {time.monotonic() - started:.2f} s")
+    with _announced(settings) as on_wait:
+        con = warehouse.connect(settings.warehouse, read_only=read_only, on_wait=on_wait)
     try:
         yield con
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def open_writer(settings: Settings) -> Iterator[warehouse.Writer]:
+    """The warehouse for a writing command (`run`, `ingest`): open only while it writes, so
+    that readers get in between its windows (`warehouse.Writer`)."""
+    with contextlib.ExitStack() as stack:
+        with _announced(settings) as on_wait:
+            writer = stack.enter_context(warehouse.writing(settings.warehouse, on_wait=on_wait))
+            writer.con  # noqa: B018 -- open now, so that a wait is announced with its length
+        yield writer
+
+
+@contextlib.contextmanager
+def open_visit(settings: Settings) -> Iterator:
+    """The file open for writing for one short visit between a run's windows (`preview`'s and
+    `explain`'s rolled-back window, `validate`'s binding): waits for a window, not a run."""
+    with contextlib.ExitStack() as stack:
+        with _announced(settings) as on_wait:
+            con = stack.enter_context(warehouse.visiting(settings.warehouse, on_wait=on_wait))
+        yield con
+
+
+@contextlib.contextmanager
+def _announced(settings: Settings) -> Iterator:
+    """An `on_wait` for the block that says on standard error what the command waits for,
+    and at the block's end how long it waited."""
+    started = time.monotonic()
+    waited = False
+
+    def note_wait(reason: str) -> None:
+        nonlocal waited
+        waited = True
+        errors.print(
+            f"waiting for {settings.warehouse}: {reason} (up to {warehouse.lock_wait():g} s)",
+            soft_wrap=True,
+            markup=False,
+        )
+
+    yield note_wait
+    if waited:
+        errors.print(f"the warehouse is free: waited {time.monotonic() - started:.2f} s")
 
 
 def print_whole(table) -> None:

@@ -134,13 +134,13 @@ def explain(
 ) -> None:
     """The story of ORG_ID, decision by decision, and whether it enters at the next run."""
     from orgjourney_pipeline import explain as explain_module
-    from orgjourney_pipeline.cli.group import open_warehouse
+    from orgjourney_pipeline.cli.group import open_visit
     from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 
     if not settings.warehouse.exists():
         raise click.ClickException(f"no warehouse at {settings.warehouse}: ingest and run first")
     try:
-        with open_warehouse(settings) as con:
+        with open_visit(settings) as con:
             found = explain_module.explain(
                 DuckDBEngine(con), settings.journeys, org_id, journey_id, at
             )

@@ -22,6 +22,7 @@ from orgjourney_pipeline.cli.group import (
     console,
     errors,
     open_warehouse,
+    open_writer,
     print_freshness,
 )
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
@@ -58,8 +59,8 @@ def ingest(
         with spark_engine(settings) as engine:
             report = spark_pipeline.ingest(engine, targets, as_of=as_of, follow_links=follow_links)
     else:
-        with open_warehouse(settings) as con:
-            report = ingest_paths(con, targets, as_of=as_of, follow_links=follow_links)
+        with open_writer(settings) as writer:
+            report = ingest_paths(writer.con, targets, as_of=as_of, follow_links=follow_links)
     print_ingest_report(report)
     if not report.ok:
         sys.exit(1)
@@ -99,10 +100,10 @@ def run(
         with open_warehouse(settings, read_only=True) as con:
             journeys = run_journeys(con, report)
     else:
-        with open_warehouse(settings) as con:
-            data = _freshness(con, through, as_json)
-            report = run_with_progress(con, settings, through, start, dry_run=dry_run)
-            journeys = run_journeys(con, report)
+        with open_writer(settings) as writer:
+            data = _freshness(writer.con, through, as_json)
+            report = run_with_progress(writer, settings, through, start, dry_run=dry_run)
+            journeys = run_journeys(writer.con, report)
     stopped = sorted(
         {p.journey_id or p.file for p in report.catalog.errors} if report.catalog else []
     )
@@ -181,10 +182,11 @@ def print_ingest_report(report) -> None:
 
 
 def run_with_progress(
-    con, settings: Settings, through: datetime, start: datetime | None, *, dry_run: bool = False
+    target, settings: Settings, through: datetime, start: datetime | None, *, dry_run: bool = False
 ) -> RunReport:
-    """Run and export windows, with a progress bar when there are several."""
-    planned = len(plan_windows(DuckDBEngine(con), through, start).windows)
+    """Run and export windows (`target`: a `warehouse.Writer` or a connection), with a
+    progress bar when there are several."""
+    planned = len(plan_windows(DuckDBEngine(target), through, start).windows)
     with Progress(
         TextColumn("windows"),
         BarColumn(),
@@ -196,7 +198,7 @@ def run_with_progress(
     ) as progress:
         task = progress.add_task("windows", total=planned)
         return pipeline.run_and_export(
-            con,
+            target,
             settings,
             through,
             start,
@@ -242,6 +244,7 @@ def run_document(
                 "window_start": json_instant(result.window.start),
                 "window_end": json_instant(result.window.end),
                 "seconds": round(result.seconds, 3),
+                "counts": result.ledger_counts,
             }
             for result in report.windows
         ],

@@ -18,6 +18,7 @@ from orgjourney_pipeline.cli.group import (
     cli,
     console,
     errors,
+    open_visit,
     open_warehouse,
     print_freshness,
     print_whole,
@@ -35,22 +36,23 @@ PREVIEW_LIMIT = 20
     "--html",
     "html_path",
     type=click.Path(path_type=Path),
-    help="Also write a self-contained HTML page (funnel and conversion charts) here.",
+    help="Also write a self-contained HTML page here: the period, each journey's activity per "
+    "day, suppression reasons and its funnel drawn as its step graph.",
 )
 @click.pass_obj
 def report(settings: Settings, journey_id: str | None, html_path: Path | None) -> None:
-    """Print journey_summary and journey_funnel; with --html, write them as a page with charts."""
+    """Print journey_summary and journey_funnel; with --html, also write a page with charts."""
     if not settings.warehouse.exists():
         raise click.ClickException(
             f"no warehouse at {settings.warehouse}: ingest and run some windows first"
         )
-    with open_warehouse(settings) as con:
-        result = reports.journey_report(con, journey_id)
+    with open_warehouse(settings, read_only=True) as con:
+        result = reports.journey_report(con, journey_id, detail=html_path is not None)
     if journey_id is not None and not result.summary:
         raise click.ClickException(f"no journey '{journey_id}' in {settings.warehouse}")
     print_journey_report(result)
     if html_path is not None:
-        reports.write_html(result, html_path)
+        reports.write_html(result, html_path, made_at=warehouse.utc_now())
         console.print(f"report written to {html_path}")
 
 
@@ -74,7 +76,7 @@ def preview(
 
     at = at or warehouse.utc_now()
     try:
-        with open_warehouse(settings) as con:
+        with open_visit(settings) as con:
             engine = DuckDBEngine(con)
             data = status_module.freshness(engine, at)
             result = preview_module.preview(engine, settings.journeys, journey_id, at)
