@@ -1,22 +1,27 @@
-"""The two assets: the inbox loaded into the warehouse, and the hourly journey windows.
+"""The two assets: ingest, which writes the input tables, and the hourly journey windows,
+which write the window tables and the exports.
 
-Both call the same library functions as the CLI (`ingest_paths`, `run_windows`, the window
-exports); this module only maps Dagster's config and partitions onto them and reports what
-they did as metadata.
+Both are `multi_asset`s whose assets are the contract's tables (`tables.py`), and both call
+the same library functions as the CLI (`ingest_paths`, `run_and_export`); this module only
+maps Dagster's config and partitions onto them and reports what they did.
 
 Choices:
-- `journey_window` is partitioned by UTC hour from ORGJOURNEY_START (default 2026-10-01);
+- the window tables are partitioned by UTC hour from ORGJOURNEY_START (default 2026-10-01);
   the partitions only bound what Dagster offers, the warehouse's `runs` ledger stays the
-  truth about which windows are processed.
+  truth about which windows are processed, and Dagster is told it: a partition is recorded
+  only for a window in the ledger, with the rows that window wrote.
 - Windows run in order, as with `orgjourney run`: materializing an hour processes every
   unprocessed window up to that hour's end, and the earlier ones it catches up are recorded
-  as materializations of their own partitions. An hour already processed is reported, not
-  processed again; an hour before the first window the warehouse ever processed is history
-  and is never processed (SPEC section 2).
+  as their own partitions. An hour already processed is not processed again, and recorded
+  again from the ledger (`processed_by` says so); an hour before the first window the
+  warehouse ever processed is history, never processed (SPEC section 2), and not recorded: a
+  run of such hours only fails, saying why.
 - `BackfillPolicy.single_run()`: a backfill over a range of hours is one run, one
   connection and one read of the journey files, processing the windows in order through the
   last partition's end, each window in its own transaction.
 - Both assets take the `orgjourney_warehouse` pool: DuckDB allows one writing process.
+- The asset checks are evaluated by the assets, on their connection, after the writes: the
+  window's over the windows of the run only.
 """
 
 # No `from __future__ import annotations` here: Dagster reads the annotations of asset and
@@ -25,22 +30,29 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from pydantic import Field
 
 from orgjourney_pipeline import catalog, ingest, pipeline, reports, warehouse
 from orgjourney_pipeline.pipeline import processed_span
+from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
 from orgjourney_pipeline.windows.plan import HOUR, floor_hour
 from orgjourney_pipeline.windows.run import RunReport
 from orgjourney_pipeline.windows.window import WindowResult
 
+from . import tables
+from .checks import (
+    input_check_results,
+    input_check_specs,
+    output_check_results,
+    output_check_specs,
+)
 from .resources import OrgjourneyResource
-
-GROUP = "orgjourney"
 
 # Every asset that writes the warehouse takes this pool. DuckDB allows one writing process per
 # file, so the Dagster instance gives the pool a limit of 1 (see dagster_project/dagster.yaml).
@@ -52,7 +64,7 @@ DEFAULT_FIRST_WINDOW = "2026-10-01"
 
 
 def window_partitions(first_window: str | None = None) -> dg.HourlyPartitionsDefinition:
-    """The UTC hours offered as `journey_window` partitions, from the first window on.
+    """The UTC hours offered as the window tables' partitions, from the first window on.
 
     `first_window` is an ISO-8601 date or instant (floored to the hour); without it,
     ORGJOURNEY_START, else 2026-10-01. It is read when the code location loads, not at
@@ -72,12 +84,12 @@ def window_partitions(first_window: str | None = None) -> dg.HourlyPartitionsDef
 
 
 def build_assets(partitions_def: dg.HourlyPartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """`inbox_files` and `journey_window` (partitioned by `partitions_def`)."""
-    return [inbox_files, build_journey_window(partitions_def)]
+    """The ingest asset (the input tables) and the window asset (partitioned by window)."""
+    return [build_inputs(), build_journey_windows(partitions_def)]
 
 
 class InboxConfig(dg.Config):
-    """Run config of `inbox_files`, as the options of `orgjourney ingest`."""
+    """Run config of the ingest asset, as the options of `orgjourney ingest`."""
 
     as_of: str | None = Field(
         default=None,
@@ -88,19 +100,26 @@ class InboxConfig(dg.Config):
     )
 
 
-@dg.asset(
-    kinds={"duckdb"},
-    pool=WAREHOUSE_POOL,
-    group_name=GROUP,
-)
-def inbox_files(
+def build_inputs() -> dg.AssetsDefinition:
+    """The ingest asset: the input tables, each checked after the load."""
+    return dg.multi_asset(
+        name="inputs",
+        specs=tables.input_specs(),
+        check_specs=input_check_specs(),
+        pool=WAREHOUSE_POOL,
+        group_name=tables.GROUP,
+    )(inputs)
+
+
+def inputs(
     context: dg.AssetExecutionContext, config: InboxConfig, orgjourney: OrgjourneyResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Every file of the inbox loaded into the warehouse once (`orgjourney ingest`).
 
     Rows are loaded, known duplicates or rejected with a reason (`rejected_rows`). A file
     rejected whole fails the run after the other files have loaded, so the windows wait for
-    it to be fixed rather than run without it.
+    it to be fixed rather than run without it. Each input table is then materialized with
+    its rows and what this run loaded into it, and checked.
     """
     inbox = orgjourney.settings().inbox
     if not inbox.exists():
@@ -117,92 +136,113 @@ def inbox_files(
 
     with user_errors(), orgjourney.connect() as con:
         report = ingest.ingest_paths(con, [inbox], as_of=as_of, progress=progress)
-    metadata = ingest_metadata(report)
-    rejected = [result for result in report.files if result.status == "rejected"]
-    if rejected:
-        raise dg.Failure(
-            description="file(s) rejected whole, nothing of them loaded: "
-            + "; ".join(result.message or result.file for result in rejected),
-            metadata=metadata,
-        )
-    return dg.MaterializeResult(metadata=metadata)
+        rejected = [result for result in report.files if result.status == "rejected"]
+        if rejected:
+            raise dg.Failure(
+                description="file(s) rejected whole, nothing of them loaded: "
+                + "; ".join(result.message or result.file for result in rejected),
+                metadata={"files": dg.MetadataValue.md(_files_table(report.files))},
+            )
+        materialized = [
+            dg.MaterializeResult(
+                asset_key=table,
+                metadata={**tables.table_metadata(con, table), **ingest_metadata(report, table)},
+            )
+            for table in tables.INPUT_TABLES
+        ]
+        results = input_check_results(con)
+    yield from materialized
+    yield from results
 
 
-def build_journey_window(partitions_def: dg.HourlyPartitionsDefinition) -> dg.AssetsDefinition:
-    """The `journey_window` asset over `partitions_def`, single-run backfills, in the pool."""
-    first_partition_start = naive_utc(partitions_def.start)
+def build_journey_windows(partitions_def: dg.HourlyPartitionsDefinition) -> dg.AssetsDefinition:
+    """The window asset over `partitions_def`, single-run backfills, in the pool."""
 
-    @dg.asset(
+    @dg.multi_asset(
+        name="journey_windows",
+        specs=tables.window_specs(partitions_def),
+        check_specs=output_check_specs(),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        deps=[inbox_files],
-        kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
-        group_name=GROUP,
+        group_name=tables.GROUP,
     )
-    def journey_window(
+    def journey_windows(
         context: dg.AssetExecutionContext, orgjourney: OrgjourneyResource
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
         """The hourly windows of a partition (range), processed in order (`orgjourney run`).
 
         Unprocessed windows before the range are processed first and recorded as their own
-        partitions; windows already processed are skipped. Each committed window's sends and
-        org updates are exported, as the CLI does.
+        partitions; windows already processed are not processed again. Each window's tables
+        and exports are recorded as its partition, with the rows it wrote; a partition
+        before the first processed window is history and is not recorded. The output checks
+        then run over these windows.
         """
         settings = orgjourney.settings()
+        time_window = context.partition_time_window
         range_start, range_end = (
-            naive_utc(context.partition_time_window.start),
-            naive_utc(context.partition_time_window.end),
+            tables.naive_utc(time_window.start),
+            tables.naive_utc(time_window.end),
+        )
+        with user_errors(), orgjourney.connect() as con:
+            report = process_windows(context, con, settings, range_start, range_end)
+            processed_now = {result.window.start: "this run" for result in report.windows}
+            since = min([range_start, *processed_now])
+            windows = pipeline.processed_windows(con, since, range_end)
+            events = tables.window_materializations(con, partitions_def, windows, processed_now)
+            if not events:
+                raise dg.Failure(
+                    f"nothing processed: the hours {format_instant(range_start)} .. "
+                    f"{format_instant(range_end)} lie before the first processed window, so "
+                    "their activity is history and they are never processed (SPEC section 2)"
+                )
+            results = output_check_results(
+                con, windows[0].start, windows[-1].end, settings.journeys
+            )
+        yield from events
+        yield from results
+
+    return journey_windows
+
+
+def process_windows(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    range_start: datetime,
+    range_end: datetime,
+) -> RunReport:
+    """`orgjourney run` through the range's end, logging each window and what it did."""
+
+    def on_window(result: WindowResult) -> None:
+        window = result.window
+        context.log.info(
+            f"processed window {format_instant(window.start)} .. "
+            f"{format_instant(window.end)} in {result.seconds:.2f} s"
         )
 
-        with user_errors(), orgjourney.connect() as con:
-
-            def on_window(result: WindowResult) -> None:
-                window = result.window
-                context.log.info(
-                    f"processed window {format_instant(window.start)} .. "
-                    f"{format_instant(window.end)} in {result.seconds:.2f} s"
-                )
-                if first_partition_start <= window.start < range_start:
-                    # A catch-up window before the range: record it as its own partition.
-                    context.log_event(
-                        dg.AssetMaterialization(
-                            asset_key=context.asset_key,
-                            partition=window.start.strftime(partitions_def.fmt),
-                            metadata={
-                                "caught_up_by_run": context.run_id,
-                                **journey_counts([result]),
-                                **step_rows(result.counts),
-                            },
-                        )
-                    )
-
-            # The warehouse continues after its last processed window; the range's start only
-            # matters on a warehouse that has processed none (as `run --from`).
-            _, last_end = processed_span(con)
-            # The same sequence as `orgjourney run`.
-            report = pipeline.run_and_export(
-                con,
-                settings,
-                range_end,
-                range_start if last_end is None else None,
-                on_window=on_window,
-            )
-            first_start, _ = processed_span(con)
-            metadata = window_metadata(report, range_start, range_end, first_start)
-            if report.windows:
-                summary = reports.run_summary(
-                    con, report.windows[0].window.start, report.windows[-1].window.end
-                )
-                metadata["journeys"] = dg.MetadataValue.md(_journeys_table(summary))
-        for note in str(metadata["notes"]).splitlines():
-            if note.startswith("journey stopped"):
-                context.log.warning(note)
-            else:
-                context.log.info(note)
-        return dg.MaterializeResult(metadata=metadata)
-
-    return journey_window
+    # The warehouse continues after its last processed window; the range's start only
+    # matters on a warehouse that has processed none (as `run --from`).
+    _, last_end = processed_span(con)
+    report = pipeline.run_and_export(
+        con,
+        settings,
+        range_end,
+        range_start if last_end is None else None,
+        on_window=on_window,
+    )
+    first_start, _ = processed_span(con)
+    for note in window_notes(report, range_start, range_end, first_start):
+        if note.startswith("journey stopped"):
+            context.log.warning(note)
+        else:
+            context.log.info(note)
+    if report.windows:
+        summary = reports.run_summary(
+            con, report.windows[0].window.start, report.windows[-1].window.end
+        )
+        context.log.info("journeys of the run:\n" + _journeys_table(summary))
+    return report
 
 
 @contextmanager
@@ -218,36 +258,29 @@ def user_errors() -> Iterator[None]:
         raise dg.Failure(str(error)) from error
 
 
-def ingest_metadata(report: ingest.IngestReport) -> dict[str, object]:
-    """Files and rows loaded, known and rejected: in total and per kind."""
-    statuses = Counter(result.status for result in report.files)
+def ingest_metadata(report: ingest.IngestReport, kind: str) -> dict[str, object]:
+    """Files and rows of one kind this ingest loaded, found again, or rejected."""
+    files = [result for result in report.files if result.kind == kind]
+    statuses = Counter(result.status for result in files)
     metadata: dict[str, object] = {
         "files_loaded": statuses["loaded"],
         "files_already_loaded": statuses["already_loaded"],
-        "files_rejected": statuses["rejected"],
-        "files_skipped": statuses["skipped"],
     }
     for measure in ("rows_loaded", "rows_duplicate", "rows_rejected"):
-        metadata[measure] = sum(getattr(result, measure) for result in report.files)
-        per_kind: Counter[str] = Counter()
-        for result in report.files:
-            per_kind[result.kind or "unknown"] += getattr(result, measure)
-        for kind, rows in sorted(per_kind.items()):
-            metadata[f"{measure}/{kind}"] = rows
-    metadata["dagster/row_count"] = metadata["rows_loaded"]
-    metadata["files"] = dg.MetadataValue.md(_files_table(report))
+        metadata[measure] = sum(getattr(result, measure) for result in files)
+    if files:
+        metadata["files"] = dg.MetadataValue.md(_files_table(files))
     return metadata
 
 
-def window_metadata(
+def window_notes(
     report: RunReport,
     range_start: datetime,
     range_end: datetime,
     first_processed_start: datetime | None,
-) -> dict[str, object]:
-    """Windows processed, caught up, already processed or history; entries and sends."""
+) -> list[str]:
+    """The run's notes, and how many hours of the range lie before the first window."""
     hours = [range_start + index * HOUR for index in range(_hours(range_start, range_end))]
-    processed_now = {result.window.start for result in report.windows}
     history = [
         hour
         for hour in hours
@@ -257,57 +290,10 @@ def window_metadata(
     if history:
         notes.append(
             f"{len(history)} hour(s) from {format_instant(history[0])} lie before the first "
-            "processed window: their activity is history and they are never processed"
+            "processed window: their activity is history, they are never processed and "
+            "their partitions stay missing"
         )
-    processed = [result.window for result in report.windows]
-    metadata: dict[str, object] = {
-        "window_range": f"{format_instant(range_start)} .. {format_instant(range_end)}",
-        "windows_in_range": len(hours),
-        "windows_processed": len(report.windows),
-        "windows_caught_up": sum(1 for start in processed_now if start < range_start),
-        "windows_already_processed": len(hours)
-        - len(history)
-        - sum(1 for hour in hours if hour in processed_now),
-        "windows_before_first_window": len(history),
-        "processed": (
-            f"{format_instant(processed[0].start)} .. {format_instant(processed[-1].end)}"
-            if processed
-            else "none"
-        ),
-        "seconds": round(sum(result.seconds for result in report.windows), 3),
-        "notes": "\n".join(notes),
-    }
-    metadata.update(journey_counts(report.windows))
-    totals: Counter[str] = Counter()
-    for result in report.windows:
-        totals.update(result.counts)
-    metadata.update(step_rows(totals))
-    return metadata
-
-
-def journey_counts(windows: list[WindowResult]) -> dict[str, int]:
-    """Organizations entered, messages sent and suppressed: in total and per journey."""
-    per_journey: dict[str, Counter[str]] = {}
-    for result in windows:
-        for journey_id, (entered, sent, suppressed) in result.journeys.items():
-            counts = per_journey.setdefault(journey_id, Counter())
-            counts.update({"entered": entered, "sent": sent, "suppressed": suppressed})
-    metadata: dict[str, int] = {}
-    for measure in ("entered", "sent", "suppressed"):
-        metadata[measure] = sum(counts[measure] for counts in per_journey.values())
-        for journey_id, counts in sorted(per_journey.items()):
-            metadata[f"{measure}/{journey_id}"] = counts[measure]
-    return metadata
-
-
-def step_rows(counts: dict[str, int]) -> dict[str, int]:
-    """Rows written per window step, as numeric metadata Dagster can plot."""
-    return {f"rows/{step}": rows for step, rows in counts.items()}
-
-
-def naive_utc(instant: datetime) -> datetime:
-    """A partition bound as the warehouse stores instants: naive UTC."""
-    return instant.astimezone(UTC).replace(tzinfo=None)
+    return notes
 
 
 def _hours(start: datetime, end: datetime) -> int:
@@ -338,12 +324,12 @@ def _journeys_table(summary: list[reports.JourneyActivity]) -> str:
     return "\n".join(lines)
 
 
-def _files_table(report: ingest.IngestReport) -> str:
+def _files_table(files: list[ingest.FileResult]) -> str:
     lines = [
         "| file | kind | status | loaded | duplicate | rejected |",
         "|---|---|---|---|---|---|",
     ]
-    for result in report.files:
+    for result in files:
         lines.append(
             f"| {Path(result.file).name} | {result.kind or '?'} | "
             f"{result.status} | {result.rows_loaded} | {result.rows_duplicate} | "

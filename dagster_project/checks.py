@@ -1,44 +1,65 @@
-"""Asset checks: the data-quality checks of `orgjourney check`, and the journey files.
+"""Asset checks: the data-quality checks of `orgjourney check`, each on the table it checks.
 
-- `inbox_files`: one check per input rule (unique ids, required values, timestamps in a sane
-  range, memberships naming known organizations and contacts; malformed emails and phones
-  at severity WARN).
-- `journey_window`: one check per output rule (a window processed once, unique send ids, no
+- the input tables: one check per input rule (unique ids, required values, timestamps in a
+  sane range, memberships naming known organizations and contacts; malformed emails and
+  phones at severity WARN), evaluated by the ingest asset after it has loaded the inbox;
+- the window tables: one check per output rule (a window processed once, unique send ids, no
   send to an unsubscribed contact or a non-member, frequency respected, no conversion before
-  its entry), and `journey_files_valid`, which fails when a journey file is invalid — such a
-  journey is stopped while the others run, so the window succeeds and this check is what
-  turns red. (A changed published version fails the window itself.)
+  its entry), evaluated by the window asset over the windows of its run only (`since` <
+  window end <= `until`), and `journey_files_valid` on `journeys`, which fails when a journey
+  file is invalid — such a journey is stopped while the others run, so the window succeeds
+  and this check is what turns red. (A changed published version fails the window itself.)
 
-They call `orgjourney_pipeline.checks`, as the CLI does, over the whole warehouse, read-only,
-in the warehouse pool so that they wait for a writing run instead of failing on its lock.
+The assets evaluate them on their own connection, right after writing, so a check never
+waits for the warehouse's lock nor sees another run's windows. They call
+`orgjourney_pipeline.checks`, as `orgjourney check` does.
 """
 
-# No `from __future__ import annotations` here: Dagster reads the annotations of check
-# functions at definition time to find their resources.
-from collections.abc import Iterator
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from orgjourney_pipeline import checks
 
-from .assets import WAREHOUSE_POOL
-from .resources import OrgjourneyResource
-
-INPUT_ASSET = dg.AssetKey("inbox_files")
-OUTPUT_ASSET = dg.AssetKey("journey_window")
 JOURNEY_FILES_CHECK = "journey_files_valid"
+JOURNEY_FILES_DESCRIPTION = "Every journey file is valid; a published version is never changed."
 _SEVERITY = {checks.ERROR: dg.AssetCheckSeverity.ERROR, checks.WARNING: dg.AssetCheckSeverity.WARN}
 
 
-def _specs(scope: str, asset: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    return [
-        dg.AssetCheckSpec(check.name, asset=asset, description=check.description)
-        for check in checks.CHECKS
-        if check.scope == scope
-    ]
+def input_check_specs() -> list[dg.AssetCheckSpec]:
+    """The input rules, each on its table."""
+    return _specs(checks.INPUTS)
 
 
-def check_result(result: checks.CheckResult, asset: dg.AssetKey) -> dg.AssetCheckResult:
+def output_check_specs() -> list[dg.AssetCheckSpec]:
+    """The output rules, each on its table, and the journey files on `journeys`."""
+    journey_files = dg.AssetCheckSpec(
+        JOURNEY_FILES_CHECK,
+        asset=_CHECKED_TABLE[JOURNEY_FILES_CHECK],
+        description=JOURNEY_FILES_DESCRIPTION,
+    )
+    return [*_specs(checks.OUTPUTS), journey_files]
+
+
+def input_check_results(con: duckdb.DuckDBPyConnection) -> list[dg.AssetCheckResult]:
+    """The input rules over the warehouse's current inputs."""
+    return [check_result(result) for result in checks.run_checks(con, (checks.INPUTS,))]
+
+
+def output_check_results(
+    con: duckdb.DuckDBPyConnection, since: datetime, until: datetime, journeys_dir: Path
+) -> list[dg.AssetCheckResult]:
+    """The output rules over the windows ending in (`since`, `until`], and the journey files."""
+    found = checks.run_checks(con, (checks.OUTPUTS,), since=since, until=until)
+    found.append(checks.check_journey_files(con, journeys_dir))
+    return [check_result(result) for result in found]
+
+
+def check_result(result: checks.CheckResult) -> dg.AssetCheckResult:
     """A Dagster check result for one orgjourney check, with its failing rows and examples."""
     metadata: dict[str, object] = {
         "failing_rows": result.failing_rows,
@@ -50,7 +71,7 @@ def check_result(result: checks.CheckResult, asset: dg.AssetKey) -> dg.AssetChec
             "\n".join(f"- `{example}`" for example in result.examples[:10])
         )
     return dg.AssetCheckResult(
-        asset_key=asset,
+        asset_key=_CHECKED_TABLE[result.name],
         check_name=result.name,
         passed=result.passed,
         severity=_SEVERITY[result.severity],
@@ -59,49 +80,20 @@ def check_result(result: checks.CheckResult, asset: dg.AssetKey) -> dg.AssetChec
     )
 
 
-@dg.multi_asset_check(
-    specs=_specs(checks.INPUTS, INPUT_ASSET),
-    name="inbox_files_quality",
-    description="Great Expectations checks on the loaded inputs.",
-    pool=WAREHOUSE_POOL,
-)
-def inbox_files_quality(orgjourney: OrgjourneyResource) -> Iterator[dg.AssetCheckResult]:
-    """The input rules of `orgjourney check --inputs`, over the warehouse's current state."""
-    with orgjourney.connect(read_only=True) as con:
-        results = checks.run_checks(con, (checks.INPUTS,))
-    for result in results:
-        yield check_result(result, INPUT_ASSET)
+_CHECKED_TABLE = {
+    **{check.name: check.table for check in checks.CHECKS},
+    JOURNEY_FILES_CHECK: "journeys",
+}
 
 
-@dg.multi_asset_check(
-    specs=_specs(checks.OUTPUTS, OUTPUT_ASSET),
-    name="journey_window_quality",
-    description="Great Expectations checks on what the windows wrote.",
-    pool=WAREHOUSE_POOL,
-)
-def journey_window_quality(orgjourney: OrgjourneyResource) -> Iterator[dg.AssetCheckResult]:
-    """The output rules of `orgjourney check --outputs`, over every processed window."""
-    with orgjourney.connect(read_only=True) as con:
-        results = checks.run_checks(con, (checks.OUTPUTS,))
-    for result in results:
-        yield check_result(result, OUTPUT_ASSET)
-
-
-@dg.asset_check(
-    asset=OUTPUT_ASSET,
-    name=JOURNEY_FILES_CHECK,
-    description="Every journey file is valid; a published version is never changed.",
-    pool=WAREHOUSE_POOL,
-)
-def journey_files_valid(orgjourney: OrgjourneyResource) -> dg.AssetCheckResult:
-    """Fails, naming file and line, when a journey file is invalid (that journey is stopped)."""
-    settings = orgjourney.settings()
-    if settings.warehouse.exists():
-        with orgjourney.connect(read_only=True) as con:
-            result = checks.check_journey_files(con, settings.journeys)
-    else:
-        result = checks.check_journey_files(None, settings.journeys)
-    return check_result(result, OUTPUT_ASSET)
-
-
-asset_checks = [inbox_files_quality, journey_window_quality, journey_files_valid]
+def _specs(scope: str) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            check.name,
+            asset=check.table,
+            additional_deps=list(check.tables[1:]),
+            description=check.description,
+        )
+        for check in checks.CHECKS
+        if check.scope == scope
+    ]

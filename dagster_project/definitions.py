@@ -14,27 +14,27 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets import build_assets, window_partitions
-from .checks import asset_checks
 from .jobs import hourly_window_job, inbox_ingest_job
 from .resources import OrgjourneyResource
 from .schedules import hourly_window_schedule
-from .sensors import inbox_sensor
+from .sensors import build_ledger_sensor, inbox_sensor
 
 
 def build_definitions(
     first_window: str | None = None, orgjourney: OrgjourneyResource | None = None
 ) -> dg.Definitions:
-    """Assets, asset checks, jobs, the hourly schedule, the inbox sensor and the resource.
+    """The table assets and their checks, jobs, the hourly schedule, the inbox and ledger
+    sensors, and the resource.
 
     `first_window` overrides ORGJOURNEY_START; `orgjourney` the resource that resolves its
     paths from the ORGJOURNEY_* variables.
     """
+    partitions_def = window_partitions(first_window)
     return dg.Definitions(
-        assets=build_assets(window_partitions(first_window)),
-        asset_checks=asset_checks,
+        assets=build_assets(partitions_def),
         jobs=[hourly_window_job, inbox_ingest_job],
         schedules=[hourly_window_schedule],
-        sensors=[inbox_sensor],
+        sensors=[inbox_sensor, build_ledger_sensor(partitions_def)],
         resources={"orgjourney": orgjourney or OrgjourneyResource()},
     )
 

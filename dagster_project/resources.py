@@ -53,11 +53,15 @@ class OrgjourneyResource(dg.ConfigurableResource):
         )
 
     @contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A warehouse connection (schema upgraded, UTC), closed when the block ends."""
-        con = warehouse.connect(
-            self.settings().warehouse, read_only=read_only, wait_seconds=self.lock_wait_seconds
-        )
+    def connect(
+        self, *, read_only: bool = False, wait_seconds: float | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A warehouse connection (schema upgraded, UTC), closed when the block ends.
+
+        `wait_seconds` overrides `lock_wait_seconds` (a sensor's tick waits for no writer).
+        """
+        wait = self.lock_wait_seconds if wait_seconds is None else wait_seconds
+        con = warehouse.connect(self.settings().warehouse, read_only=read_only, wait_seconds=wait)
         try:
             yield con
         finally:

@@ -79,6 +79,14 @@ class Check:
     expects: tuple[Expect, ...]
     severity: str = ERROR
     weight: str | None = None  # a column counting the rows each checked row stands for
+    # The contract tables whose rows it checks, the first the one it is about (the Dagster
+    # asset check's asset, the others its further dependencies); default: the name's first word.
+    tables: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> str:
+        """The contract table the check is about."""
+        return self.tables[0] if self.tables else self.name.split("_", 1)[0]
 
     @property
     def query(self) -> sqlfiles.SqlFile:
@@ -336,6 +344,7 @@ INPUT_CHECKS = (
         INPUTS,
         "snapshots: snapshot_at between 2000-01-01 and a day from now",
         (Expect("between", "snapshot_at", {"min": EARLIEST_EVENT, "max": "$latest"}),),
+        tables=("organizations", "contacts", "memberships", "subscriptions"),
     ),
     Check(
         "organizations_created_at_in_range",

@@ -190,6 +190,17 @@ def test_an_unsubscribe_that_arrives_after_the_send_does_not_fail_the_check(ran)
     assert results(ran, "outputs")["sends_not_unsubscribed"].passed
 
 
+def test_a_memberships_snapshot_loaded_after_the_send_does_not_fail_the_check(ran):
+    """Judged as the run knew it: a late file saying `ok` had left o1 before its sends."""
+    sent = ran.rows("select count(*) from sends where contact_id = 'ok' and org_id = 'o1'")
+    assert sent[0][0] > 0
+    ran.members(("global", "o1"), ("news", "o1"), ("late", "o1"), ("beta", "o2"), at=at("09:05"))
+    ran.run(at("13:00"))
+    left = "select valid_to from membership_versions where contact_id = 'ok' and org_id = 'o1'"
+    assert ran.rows(left) == [(datetime(2026, 1, 5, 9, 5),)]
+    assert results(ran, "outputs")["sends_to_members"].passed
+
+
 FIRST_SEND = "(select * from sends order by send_id limit 1)"
 
 # case -> statements that break one rule, the checks that must fail, an example substring

@@ -6,7 +6,8 @@ Every test works in `tmp_path`; nothing is written into the repository, and no d
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +17,7 @@ from dagster_project.assets import build_assets, window_partitions
 from dagster_project.definitions import build_definitions, defs
 from dagster_project.resources import OrgjourneyResource
 from dagster_project.sensors import inbox_sensor
+from orgjourney_pipeline import checks, contract
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST_WINDOW = "2026-01-01"
@@ -63,6 +65,11 @@ steps:
 @pytest.fixture
 def resource(tmp_path: Path) -> OrgjourneyResource:
     """A resource whose every path lies in tmp_path: the small inbox and one journey."""
+    return small_world(tmp_path)
+
+
+def small_world(tmp_path: Path) -> OrgjourneyResource:
+    """The small inbox and one journey under tmp_path, and a resource on them."""
     inbox, journeys = tmp_path / "inbox", tmp_path / "journeys"
     inbox.mkdir()
     journeys.mkdir()
@@ -78,6 +85,18 @@ def resource(tmp_path: Path) -> OrgjourneyResource:
 
 
 ASSETS = build_assets(window_partitions(FIRST_WINDOW))
+WINDOW_TABLES = [
+    "journeys",
+    "org_activity",
+    "unsubscribes",
+    "conversions",
+    "enrollments",
+    "enrollment_steps",
+    "sends",
+    "suppressions",
+    "org_updates",
+    "runs",
+]
 
 
 def materialize(resource: OrgjourneyResource, **options) -> dg.ExecuteInProcessResult:
@@ -93,22 +112,26 @@ def backfill_tags(first: str, last: str) -> dict[str, str]:
     }
 
 
-def window_materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
-    """Metadata of each `journey_window` partition materialized by the run."""
-    return {
-        event.partition: {key: value.value for key, value in event.materialization.metadata.items()}
-        for event in result.get_asset_materialization_events()
-        if event.asset_key == dg.AssetKey("journey_window")
-    }
+def materialized(result, asset: str = "sends") -> dict[str, dict[str, object]]:
+    """Metadata of each partition of `asset` materialized by the run (or sensor tick)."""
+    events = (
+        result.get_asset_materialization_events()
+        if isinstance(result, dg.ExecuteInProcessResult)
+        else result
+    )
+    found = {}
+    for event in events:
+        materialization = getattr(event, "materialization", event)
+        if materialization.asset_key == dg.AssetKey.from_user_string(asset):
+            found[materialization.partition] = {
+                key: value.value for key, value in materialization.metadata.items()
+            }
+    return found
 
 
-def ingest_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
-    [event] = [
-        event
-        for event in result.get_asset_materialization_events()
-        if event.asset_key == dg.AssetKey("inbox_files")
-    ]
-    return {key: value.value for key, value in event.materialization.metadata.items()}
+def ingest_metadata(result: dg.ExecuteInProcessResult, table: str) -> dict[str, object]:
+    [metadata] = materialized(result, table).values()
+    return metadata
 
 
 def query(resource: OrgjourneyResource, sql: str) -> list[tuple]:
@@ -124,6 +147,29 @@ def windows(resource: OrgjourneyResource) -> list[tuple[int, int]]:
     ]
 
 
+def partition_of(window_end: datetime) -> str:
+    return (window_end - timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
+
+
+def rows_per_partition(resource: OrgjourneyResource, table: str, column: str) -> dict[str, int]:
+    """The rows of each processed window's partition, from the warehouse: 0 where none."""
+    counts = dict(query(resource, f"select {column}, count(*) from {table} group by 1"))
+    return {
+        partition_of(end): counts.get(end, 0)
+        for (end,) in query(resource, "select window_end from runs")
+    }
+
+
+def schema_of(metadata: dict[str, object]) -> list[tuple[str, str]]:
+    """(name, type) of each column of a materialization's `dagster/column_schema`."""
+    return [(column.name, column.type) for column in metadata["dagster/column_schema"].columns]
+
+
+def columns_of(resource: OrgjourneyResource, table: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of a table, as DuckDB describes it."""
+    return query(resource, f"select column_name, column_type from (describe {table})")
+
+
 def sends(resource: OrgjourneyResource) -> list[tuple]:
     return query(
         resource,
@@ -132,7 +178,8 @@ def sends(resource: OrgjourneyResource) -> list[tuple]:
     )
 
 
-def test_definitions_graph_is_the_expected_one():
+def test_definitions_snapshot():
+    """The whole asset graph, its checks, jobs, schedules and sensors: changed only on purpose."""
     definitions = build_definitions(first_window=FIRST_WINDOW)
     graph = definitions.resolve_asset_graph()
     nodes = {key.to_user_string(): graph.get(key) for key in graph.get_all_asset_keys()}
@@ -141,37 +188,110 @@ def test_definitions_graph_is_the_expected_one():
         for name in ("hourly_window_job", "inbox_ingest_job")
     }
     assert {
-        "assets": sorted(nodes),
-        "deps": {
-            name: sorted(key.to_user_string() for key in node.parent_keys)
-            for name, node in nodes.items()
+        "assets": {
+            name: sorted(k.to_user_string() for k in n.parent_keys) for name, n in nodes.items()
         },
-        "pools": {name: sorted(node.pools) for name, node in nodes.items()},
+        "checks": sorted(key.to_user_string() for key in graph.asset_check_keys),
         "partitioned": sorted(name for name, node in nodes.items() if node.is_partitioned),
+        "kinds": {name: sorted(node.kinds) for name, node in nodes.items()},
+        "pools": sorted({pool for node in nodes.values() for pool in node.pools}),
         "jobs": {
             name: sorted(key.to_user_string() for key in job.asset_layer.executable_asset_keys)
             for name, job in jobs.items()
         },
         "schedules": sorted(schedule.name for schedule in definitions.schedules),
-        "sensors": sorted(sensor.name for sensor in definitions.sensors),
+        "sensors": {sensor.name: sensor.default_status.value for sensor in definitions.sensors},
         "resources": sorted(definitions.resources),
-    } == {
-        "assets": ["inbox_files", "journey_window"],
-        "deps": {"inbox_files": [], "journey_window": ["inbox_files"]},
-        "pools": {
-            "inbox_files": ["orgjourney_warehouse"],
-            "journey_window": ["orgjourney_warehouse"],
-        },
-        "partitioned": ["journey_window"],
-        "jobs": {
-            "hourly_window_job": ["inbox_files", "journey_window"],
-            "inbox_ingest_job": ["inbox_files"],
-        },
-        "schedules": ["hourly_window_schedule"],
-        "sensors": ["inbox_sensor"],
-        "resources": ["orgjourney"],
+    } == SNAPSHOT
+    assert nodes["sends"].backfill_policy == dg.BackfillPolicy.single_run()
+    tables = [*INPUT_TABLES, *WINDOW_TABLES]
+    descriptions = contract.descriptions()
+    assert {name: nodes[name].description for name in tables} == {
+        name: descriptions[name] for name in tables
     }
-    assert nodes["journey_window"].backfill_policy == dg.BackfillPolicy.single_run()
+    assert all(nodes[name].description for name in ("exports/sends", "exports/org_updates"))
+
+
+def test_the_descriptions_are_the_comments_the_warehouse_carries(resource):
+    """Read from sql/comments/ without a warehouse, they equal what the warehouse applies."""
+    with resource.connect() as con:
+        comments = dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() where comment is not null"
+                " union all select view_name, comment from duckdb_views() where comment is not null"
+            ).fetchall()
+        )
+    assert contract.descriptions() == comments
+
+
+INPUT_TABLES = ["activities", "contacts", "memberships", "organizations", "subscriptions"]
+SNAPSHOT = {
+    "assets": {
+        "activities": [],
+        "contacts": [],
+        "memberships": [],
+        "organizations": [],
+        "subscriptions": [],
+        "journeys": [],
+        "org_activity": ["activities", "memberships"],
+        "unsubscribes": ["activities", "subscriptions"],
+        "conversions": ["activities", "journeys"],
+        "enrollments": [
+            "contacts",
+            "conversions",
+            "journeys",
+            "memberships",
+            "org_activity",
+            "organizations",
+        ],
+        "enrollment_steps": ["enrollments"],
+        "sends": ["contacts", "enrollment_steps", "subscriptions", "unsubscribes"],
+        "suppressions": ["contacts", "enrollment_steps", "subscriptions", "unsubscribes"],
+        "org_updates": ["enrollment_steps"],
+        "runs": ["conversions", "org_activity", "org_updates", "sends", "suppressions"],
+        "exports/sends": ["runs", "sends"],
+        "exports/org_updates": ["org_updates", "runs"],
+    },
+    "checks": [
+        "activities:activities_occurred_at_in_range",
+        "activities:activities_required_values",
+        "activities:activities_unique_event_id",
+        "contacts:contacts_email_well_formed",
+        "contacts:contacts_phone_well_formed",
+        "contacts:contacts_unique_id",
+        "conversions:conversions_after_entry",
+        "conversions:conversions_one_per_enrollment",
+        "enrollments:enrollments_respect_frequency",
+        "journeys:journey_files_valid",
+        "memberships:memberships_known_contact",
+        "memberships:memberships_known_organization",
+        "memberships:memberships_required_values",
+        "organizations:organizations_created_at_in_range",
+        "organizations:organizations_unique_id",
+        "organizations:snapshots_snapshot_at_in_range",
+        "runs:runs_one_per_window",
+        "sends:sends_not_unsubscribed",
+        "sends:sends_to_members",
+        "sends:sends_unique_send_id",
+        "subscriptions:subscriptions_valid",
+    ],
+    "partitioned": sorted([*WINDOW_TABLES, "exports/org_updates", "exports/sends"]),
+    "kinds": {
+        **{table: ["duckdb"] for table in [*INPUT_TABLES, *WINDOW_TABLES]},
+        "exports/sends": ["csv", "parquet"],
+        "exports/org_updates": ["csv", "parquet"],
+    },
+    "pools": ["orgjourney_warehouse"],
+    "jobs": {
+        "hourly_window_job": sorted(
+            [*INPUT_TABLES, *WINDOW_TABLES, "exports/org_updates", "exports/sends"]
+        ),
+        "inbox_ingest_job": INPUT_TABLES,
+    },
+    "schedules": ["hourly_window_schedule"],
+    "sensors": {"inbox_sensor": "STOPPED", "runs_ledger_sensor": "RUNNING"},
+    "resources": ["orgjourney"],
+}
 
 
 def test_partitions_start_at_orgjourney_start_else_2026_10_01(monkeypatch):
@@ -180,7 +300,7 @@ def test_partitions_start_at_orgjourney_start_else_2026_10_01(monkeypatch):
 
     monkeypatch.setenv("ORGJOURNEY_START", "2026-03-02T05:30Z")
     graph = defs().resolve_asset_graph()
-    partitions = graph.get(dg.AssetKey("journey_window")).partitions_def
+    partitions = graph.get(dg.AssetKey("sends")).partitions_def
     assert partitions.get_first_partition_key() == "2026-03-02-05:00"
     assert partitions.timezone == "UTC"
 
@@ -189,7 +309,7 @@ def test_partitions_start_at_orgjourney_start_else_2026_10_01(monkeypatch):
         window_partitions()
 
 
-def test_window_partition_processes_its_hour_and_sends(resource, tmp_path):
+def test_window_partition_processes_its_hour_and_records_each_table(resource, tmp_path):
     result = materialize(resource, partition_key=PARTITION)
 
     assert result.success
@@ -197,19 +317,41 @@ def test_window_partition_processes_its_hour_and_sends(resource, tmp_path):
     assert sends(resource) == [
         (10, "welcome", "hello", "o2", "c3", "email", "cy@globex.test", "hello")
     ]
-    ingest = ingest_metadata(result)
-    assert (ingest["files_loaded"], ingest["rows_loaded"], ingest["rows_rejected"]) == (4, 12, 0)
-    assert ingest["rows_loaded/activities"] == 4
-    assert ingest["dagster/row_count"] == 12
-    window = window_materializations(result)[PARTITION]
-    assert (window["windows_processed"], window["windows_already_processed"]) == (1, 0)
-    assert (window["entered/welcome"], window["sent/welcome"]) == (1, 1)
-    exported = tmp_path / "exports" / "sends" / "run=2026-01-05T10" / "journey=welcome"
-    assert (exported / "step=hello" / "channel=email" / "sends.csv").exists()
+    for table in WINDOW_TABLES:
+        [(partition, metadata)] = materialized(result, table).items()
+        assert partition == PARTITION
+        assert metadata["processed_by"] == "this run"
+        assert schema_of(metadata) == columns_of(resource, table), table
+    for table, column in contract.WINDOW_COLUMNS.items():
+        rows = materialized(result, table)[PARTITION]["dagster/row_count"]
+        assert {PARTITION: rows} == rows_per_partition(resource, table, column), table
+    for table in ("journeys", "org_activity"):
+        rows = materialized(result, table)[PARTITION]["dagster/row_count"]
+        assert [(rows,)] == query(resource, f"select count(*) from {table}")
+    exported = materialized(result, "exports/sends")[PARTITION]
+    assert (
+        exported["dagster/row_count"] == rows_per_partition(resource, "sends", "run_at")[PARTITION]
+    )
+    folder = tmp_path / "exports" / exported["files"] / "journey=welcome" / "step=hello"
+    assert (folder / "channel=email" / "sends.csv").exists()
+
+
+def test_ingest_records_each_input_table_with_its_rows_and_columns(resource):
+    result = materialize(resource, partition_key=PARTITION)
+
+    for table in INPUT_TABLES:
+        metadata = ingest_metadata(result, table)
+        assert [(metadata["dagster/row_count"],)] == query(
+            resource, f"select count(*) from {table}"
+        )
+        assert schema_of(metadata) == columns_of(resource, table), table
+    activities = ingest_metadata(result, "activities")
+    assert (activities["files_loaded"], activities["rows_loaded"]) == (1, 4)
+    assert ingest_metadata(result, "subscriptions")["files_loaded"] == 0
 
 
 def test_partition_materialized_again_sends_nothing_twice(resource):
-    materialize(resource, partition_key=PARTITION)
+    first = materialize(resource, partition_key=PARTITION)
     sent_before = sends(resource)
 
     again = materialize(resource, partition_key=PARTITION)
@@ -217,12 +359,10 @@ def test_partition_materialized_again_sends_nothing_twice(resource):
     assert again.success
     assert windows(resource) == [(9, 10)]
     assert sends(resource) == sent_before
-    ingest = ingest_metadata(again)
-    assert (ingest["files_loaded"], ingest["files_already_loaded"]) == (0, 4)
-    window = window_materializations(again)[PARTITION]
-    assert (window["windows_processed"], window["windows_already_processed"]) == (0, 1)
-    assert window["sent"] == 0
-    assert "already processed" in window["notes"]
+    assert ingest_metadata(again, "activities")["files_already_loaded"] == 1
+    recorded = materialized(again)[PARTITION]
+    assert recorded["dagster/row_count"] == materialized(first)[PARTITION]["dagster/row_count"]
+    assert recorded["processed_by"].startswith("the runs ledger")
 
 
 def test_backfill_of_three_hours_runs_three_consecutive_windows_in_one_run(resource):
@@ -235,10 +375,12 @@ def test_backfill_of_three_hours_runs_three_consecutive_windows_in_one_run(resou
         (11, "welcome", "hello", "o1", "c1"),
         (11, "welcome", "hello", "o1", "c2"),
     ]
-    materialized = window_materializations(result)
-    assert sorted(materialized) == ["2026-01-05-08:00", "2026-01-05-09:00", "2026-01-05-10:00"]
-    assert {metadata["windows_processed"] for metadata in materialized.values()} == {3}
-    assert {metadata["sent/welcome"] for metadata in materialized.values()} == {3}
+    for table, column in contract.WINDOW_COLUMNS.items():
+        recorded = {
+            partition: metadata["dagster/row_count"]
+            for partition, metadata in materialized(result, table).items()
+        }
+        assert recorded == rows_per_partition(resource, table, column), table
 
 
 def test_a_later_partition_first_processes_the_windows_before_it_in_order(resource):
@@ -248,22 +390,61 @@ def test_a_later_partition_first_processes_the_windows_before_it_in_order(resour
 
     assert result.success
     assert windows(resource) == [(8, 9), (9, 10), (10, 11)]
-    materialized = window_materializations(result)
-    assert sorted(materialized) == ["2026-01-05-09:00", "2026-01-05-10:00"]
-    assert materialized["2026-01-05-09:00"]["caught_up_by_run"] == result.run_id
-    assert materialized["2026-01-05-10:00"]["windows_caught_up"] == 1
+    recorded = materialized(result)
+    assert sorted(recorded) == ["2026-01-05-09:00", "2026-01-05-10:00"]
+    assert {metadata["processed_by"] for metadata in recorded.values()} == {"this run"}
 
 
-def test_a_partition_before_the_first_processed_window_stays_history(resource):
+def test_a_partition_before_the_first_processed_window_fails_and_stays_missing(resource):
     materialize(resource, partition_key=PARTITION)
 
-    earlier = materialize(resource, partition_key="2026-01-05-07:00")
+    earlier = materialize(resource, partition_key="2026-01-05-07:00", raise_on_error=False)
 
-    assert earlier.success
+    assert not earlier.success
+    [failure] = [event for event in earlier.all_events if event.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert "nothing processed" in message and "history" in message
     assert windows(resource) == [(9, 10)]
-    window = window_materializations(earlier)["2026-01-05-07:00"]
-    assert (window["windows_processed"], window["windows_before_first_window"]) == (0, 1)
-    assert "history" in window["notes"]
+    assert {event.partition for event in earlier.get_asset_materialization_events()} == {None}
+
+
+def test_a_backfill_from_before_the_first_window_records_only_processed_windows(resource):
+    materialize(resource, partition_key=PARTITION)
+
+    result = materialize(resource, tags=backfill_tags("2026-01-05-07:00", "2026-01-05-10:00"))
+
+    assert result.success
+    assert windows(resource) == [(9, 10), (10, 11)]
+    assert sorted(materialized(result, "runs")) == ["2026-01-05-09:00", "2026-01-05-10:00"]
+
+
+def test_the_checks_of_a_run_look_only_at_its_windows_and_sit_on_their_tables(resource):
+    materialize(resource, partition_key=PARTITION)
+    with resource.connect() as con:  # an earlier window breaks a rule, as a bug would
+        con.execute("insert into sends select * from sends")
+
+    result = materialize(resource, partition_key="2026-01-05-10:00")
+
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert evaluations["sends_unique_send_id"].passed
+    assert evaluations["sends_unique_send_id"].asset_key == dg.AssetKey("sends")
+    assert evaluations["runs_one_per_window"].asset_key == dg.AssetKey("runs")
+    assert evaluations["journey_files_valid"].asset_key == dg.AssetKey("journeys")
+    checked = evaluations["sends_unique_send_id"].metadata["checked_rows"].value
+    assert [(checked,)] == query(resource, "select count(*) from sends where hour(run_at) = 11")
+    with resource.connect(read_only=True) as con:  # the whole history still shows it
+        [whole] = checks.run_checks(con, ("outputs",))[1:2]
+    assert (whole.name, whole.passed) == ("sends_unique_send_id", False)
+
+
+def test_a_materialization_emits_no_beta_or_preview_warning(resource):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assets = build_assets(window_partitions(FIRST_WINDOW))
+        result = dg.materialize(assets, resources={"orgjourney": resource}, partition_key=PARTITION)
+    assert result.success
+    noisy = [w for w in caught if issubclass(w.category, dg.BetaWarning | dg.PreviewWarning)]
+    assert [str(w.message) for w in noisy] == []
 
 
 def test_a_changed_published_version_fails_the_run_and_processes_no_window(resource):
@@ -338,7 +519,7 @@ def test_hourly_schedule_runs_the_window_of_the_hour_that_just_ended():
     )
     assert request.partition_key == PARTITION
     job = definitions.resolve_job_def(schedule.job_name)
-    assert dg.AssetKey("journey_window") in job.asset_layer.executable_asset_keys
+    assert dg.AssetKey("runs") in job.asset_layer.executable_asset_keys
 
 
 def test_the_shipped_instance_settings_limit_the_warehouse_pool_to_one(tmp_path):

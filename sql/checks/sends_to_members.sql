@@ -1,5 +1,8 @@
 -- Sends to a contact that was not a member of the enrolled organization as of the send's run
--- (or whose enrollment is unknown, or names another organization).
+-- (or whose enrollment is unknown, or names another organization). A run saw the memberships
+-- loaded by then: where a memberships snapshot in effect at the run was loaded after it
+-- (history rewritten by a late file), today's history is not what the run saw, and the
+-- membership of its sends is not judged.
 -- grain: one row per send outside its organization
 -- params: $since, $until
 with scoped_sends as (
@@ -20,6 +23,16 @@ left join enrollments on enrollments.enrollment_id = scoped_sends.enrollment_id
 where
     enrollments.org_id is distinct from scoped_sends.org_id
     or not exists (
+        select 1
+        from runs
+        inner join snapshot_files
+            on
+                snapshot_files.kind = 'memberships'
+                and snapshot_files.snapshot_at <= runs.window_end
+                and snapshot_files.load_seq > runs.load_seq_through
+        where runs.window_end = scoped_sends.run_at
+    )
+    and not exists (
         select 1
         from membership_versions
         where
