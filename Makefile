@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-spark slow differential differential-long reliability validate dagster clean
+.PHONY: setup browser demo test test-spark slow differential differential-long reliability validate dagster clean
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# The report's browser test (tests/test_report_page.py) drives Debian's Chromium headless.
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || (echo "==> installing Debian's chromium and chromium-driver for the HTML report's browser test" && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
 
 $(STAMP): pyproject.toml
 	@echo "==> making the virtual environment $(VENV) with $(PYTHON)"
@@ -24,7 +28,7 @@ demo: $(STAMP)
 
 # Lint and format the whole repository, then the tests (which write nothing into it), but
 # the slow ones (`make slow`: the benchmark end to end, crashes, concurrency, random worlds).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/pytest -n 2 -m "not slow and not spark"
