@@ -19,6 +19,7 @@ from orgjourney_pipeline import journeys, sqlfiles
 from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.journeys.delivery import DeliveryRules
 from orgjourney_pipeline.journeys.delivery_file import load_delivery
+from orgjourney_pipeline.journeys.fields import known_field_types
 from orgjourney_pipeline.journeys.tables import RunJourney
 
 STOPPED = "stopped"
@@ -107,11 +108,7 @@ class JourneyCatalog:
 
 def field_types(engine: Engine) -> tuple[dict[str, str], dict[str, str]]:
     """Known organization and contact fields: the built-ins and the custom fields loaded."""
-    org_fields = dict(journeys.BUILTIN_ORG_FIELDS)
-    contact_fields = dict(journeys.BUILTIN_CONTACT_FIELDS)
-    for kind, name, field_type in engine.rows(sqlfiles.load("runner/custom_fields.sql").sql()):
-        (org_fields if kind == "organizations" else contact_fields)[name] = field_type
-    return org_fields, contact_fields
+    return known_field_types(engine.rows)
 
 
 def load_catalog(engine: Engine, folder: Path) -> JourneyCatalog:

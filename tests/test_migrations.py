@@ -54,7 +54,8 @@ def view_name(path: Path) -> str:
 
 
 def test_every_analysts_view_has_a_file_and_exists_in_a_new_warehouse(con):
-    created = {view_name(path) for path in warehouse.view_files()}
+    # `organizations` is made by code: its columns follow the fields (the overlay).
+    created = {view_name(path) for path in warehouse.view_files()} | {"organizations"}
     assert created == ANALYSTS_VIEWS
     assert view_names(con) >= ANALYSTS_VIEWS
 

@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import test_organizations_view as organizations_view
+from conftest import Scenario
 from hypothesis import HealthCheck, given, note, settings
 from test_reference import _version_bumped_audience_world, assert_same_tables
 
@@ -138,6 +140,45 @@ def test_a_window_that_crashed_is_invisible_and_redone_cleanly(tmp_path, monkeyp
     assert_same_tables(driver.tables(), expected, "spark after a crash", "duckdb")
 
 
+def test_a_crash_at_every_commit_point_of_a_window_is_invisible_and_redone(tmp_path, monkeypatch):
+    """The window's commit writes its tables' partitions one by one, `runs` last: a crash
+    after any of them leaves readers seeing nothing of the window, and after every such crash
+    in turn the next run gives the tables of a run that never crashed. A crash after `runs`
+    (the window committed, its old states not yet removed) leaves the window whole."""
+    world = _version_bumped_audience_world()
+    world.throughs = world.throughs[:1]
+    world.journey_texts = world.journey_texts[:1]
+    expected = run_engine(world, tmp_path / "duckdb")
+    driver = SparkDriver(tmp_path / "spark")
+    driver.write_journeys(world.journey_texts[0])
+    driver.write_inputs(world, 0)
+    driver.cli("ingest")
+    start, through = f"{world.start:%Y-%m-%dT%H:%MZ}", f"{world.throughs[0]:%Y-%m-%dT%H:%MZ}"
+    # `exported_windows` is not in the window's commit: the exports write it after it.
+    outside = (WINDOWS.marker, "exported_windows")
+    before_marker = [table for table in WINDOWS.tables if table not in outside]
+    crashed = []
+    for table in before_marker:
+        monkeypatch.setenv(FAULT_ENV, f"raise:spark_commit_{table}")
+        try:
+            driver.cli("run", "--from", start, "--through", through)
+        except InjectedFault:
+            crashed.append(table)
+            assert driver.runs() == [], table
+            assert all(rows == [] for rows in driver.tables().values()), table
+            continue
+        raise AssertionError(f"the window committed without writing {table}")
+    assert crashed == before_marker
+    monkeypatch.setenv(FAULT_ENV, f"raise:spark_commit_{WINDOWS.marker}")
+    with pytest.raises(InjectedFault):
+        driver.cli("run", "--from", start, "--through", through)
+    monkeypatch.delenv(FAULT_ENV)
+    assert_same_tables(driver.tables(), expected, "spark, crashed after runs", "duckdb")
+    driver.cli("run", "--from", start, "--through", through)  # nothing left to do
+    assert len(driver.runs()) == 2
+    assert_same_tables(driver.tables(), expected, "spark after every crash", "duckdb")
+
+
 def test_a_redone_window_that_writes_nothing_leaves_no_rows_of_the_crashed_one(tmp_path):
     """Named partitions: a partition left by a crashed commit is dropped before the next
     commit, even where the redone window has no rows for that table."""
@@ -149,3 +190,26 @@ def test_a_redone_window_that_writes_nothing_leaves_no_rows_of_the_crashed_one(t
     assert warehouse.visible_keys("sends") == []  # not committed: no reader sees it
     warehouse.remove_uncommitted(WINDOWS)
     assert not stale.exists()
+
+
+class SparkScenario(Scenario):
+    """A `Scenario` driven with `--engine spark`, read through the DuckDB mirror."""
+
+    def rows(self, sql: str, *params) -> list[tuple]:
+        con = open_mirror(SparkWarehouse(self.paths["warehouse"]))
+        try:
+            return con.execute(sql, list(params)).fetchall()
+        finally:
+            con.close()
+
+
+def test_the_organizations_view_lays_the_updates_over_the_snapshot_on_spark(tmp_path):
+    """As `test_organizations_view` on DuckDB (the mirror builds the view from Spark's rows)."""
+    driver = SparkDriver(tmp_path)
+    scenario = SparkScenario(driver.paths, driver.cli)
+    organizations_view.world(scenario)
+    scenario.run("2026-01-05T10:00Z", "2026-01-05T09:00Z")
+    assert organizations_view.organizations(scenario) == {
+        "o1": ("Acme", ["VIP", "hot"], "gold", "ops"),
+        "o2": ("Beta", ["Cold"], "silver", None),
+    }

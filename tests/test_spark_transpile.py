@@ -82,6 +82,7 @@ class RecordingEngine(DuckDBEngine):
         return super().arrow(select)
 
 
+@pytest.mark.spark  # half a minute of Spark planning: with the Spark suite, not `make test`
 def test_every_statement_of_the_benchmarks_windows_carries_to_spark(tmp_path):
     manifest = sample.write_sample(tmp_path / "inbox", "xs", seed=3, formats="parquet")
     write_journeys(tmp_path / "journeys", 50, manifest.end)

@@ -45,6 +45,10 @@ class Engine(Protocol):
     def columns(self, table: str) -> dict[str, str]:
         """Column name -> type of a table or view, in order."""
 
+    def publish_views(self) -> None:
+        """Make again the analysts' views whose columns follow the data (`organizations`),
+        within the window's transaction; an engine that builds them on commit does nothing."""
+
     def transaction(self, *, commit: bool = True) -> AbstractContextManager[None]:
         """One window's writes, all or nothing (rolled back if `commit` is false)."""
 

@@ -42,5 +42,8 @@ class BindingEngine:
     def columns(self, table: str) -> dict[str, str]:
         return self.engine.columns(table)
 
+    def publish_views(self) -> None:
+        self.engine.publish_views()
+
     def transaction(self, *, commit: bool = True):
         return self.engine.transaction(commit=commit)

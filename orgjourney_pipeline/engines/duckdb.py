@@ -15,7 +15,12 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from orgjourney_pipeline.warehouse import table_columns, transaction
+from orgjourney_pipeline.warehouse import (
+    Writer,
+    create_organizations_view,
+    table_columns,
+    transaction,
+)
 
 _STAGE = "_step_rows"
 _ROWS = "__step_select__"  # where a write's SELECT goes in its statements
@@ -27,8 +32,13 @@ class DuckDBEngine:
     dialect = "duckdb"
     errors = (duckdb.Error,)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.con = con
+    def __init__(self, con: duckdb.DuckDBPyConnection | Writer):
+        self._source = con
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection; a `Writer`'s is opened again for each window after a release."""
+        return self._source.con if isinstance(self._source, Writer) else self._source
 
     def write(self, select: str, target: str, mode: str, keys: Sequence[str] = ()) -> int:
         *before, last = _write_statements(target, mode, tuple(keys))
@@ -53,6 +63,9 @@ class DuckDBEngine:
 
     def columns(self, table: str) -> dict[str, str]:
         return table_columns(self.con, table)
+
+    def publish_views(self) -> None:
+        create_organizations_view(self.con)
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[None]:

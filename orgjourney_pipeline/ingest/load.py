@@ -40,7 +40,7 @@ from orgjourney_pipeline.ingest.kinds import (
 )
 from orgjourney_pipeline.ingest.readers import Source, first_line
 from orgjourney_pipeline.sqlfiles import literal
-from orgjourney_pipeline.warehouse import transaction, utc_now
+from orgjourney_pipeline.warehouse import create_organizations_view, transaction, utc_now
 
 
 def ingest_paths(
@@ -112,6 +112,8 @@ def ingest_file(
     try:
         with transaction(con):
             load.run(result, file_hash)
+            if kind == "organizations":  # its columns follow the snapshot's
+                create_organizations_view(con)
     except _AlreadyLoaded:
         result.status, result.snapshot_at = "already_loaded", seen[-1]
         return result

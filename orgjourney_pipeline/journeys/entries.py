@@ -151,12 +151,16 @@ class ActivityEntry(EntryKind):
             body["where"] = canonical(self.where)
         return body
 
+    def properties_match(self, properties: exp.Expression) -> exp.Expression:
+        """The entry's `where` over an activity's JSON `properties` (true without one)."""
+        return where_properties(self.where or {}, properties)
+
     def relations(self, journey, context):
         trigger = relation(
             "entry_trigger_activity",
             journey_id=journey.id,
             activity_type=self.activity,
-            properties_match=where_properties(self.where or {}, exp.column("properties", "a")),
+            properties_match=self.properties_match(exp.column("properties", "a")),
             entry_filter=self.entry_filter(journey, context),
         )
         if not triggering_send_tos(journey.send_to, journey.steps):
@@ -165,7 +169,7 @@ class ActivityEntry(EntryKind):
             "entry_trigger_contacts",
             journey_id=journey.id,
             activity_type=self.activity,
-            properties_match=where_properties(self.where or {}, exp.column("properties", "a")),
+            properties_match=self.properties_match(exp.column("properties", "a")),
         )
         return {"entry_triggers": [trigger], "entry_trigger_contacts": [contacts]}
 

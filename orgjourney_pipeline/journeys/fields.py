@@ -8,12 +8,31 @@ type-checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.journeys.filters import FilterNode
-from orgjourney_pipeline.journeys.model import BUILTIN_FIELDS, Journey, field_name
+from orgjourney_pipeline.journeys.model import (
+    BUILTIN_CONTACT_FIELDS,
+    BUILTIN_FIELDS,
+    BUILTIN_ORG_FIELDS,
+    Journey,
+    field_name,
+)
 from orgjourney_pipeline.journeys.problems import Problem
+
+
+def known_field_types(
+    rows: Callable[[str], list[tuple]],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Known organization and contact fields with their types: the built-ins and the custom
+    fields loaded (`rows` runs a query of the warehouse)."""
+    org_fields = dict(BUILTIN_ORG_FIELDS)
+    contact_fields = dict(BUILTIN_CONTACT_FIELDS)
+    for kind, name, field_type in rows(sqlfiles.load("runner/custom_fields.sql").sql()):
+        (org_fields if kind == "organizations" else contact_fields)[name] = field_type
+    return org_fields, contact_fields
 
 
 @dataclass(frozen=True)

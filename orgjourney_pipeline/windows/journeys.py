@@ -11,7 +11,6 @@ from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
 from orgjourney_pipeline.journeys import delivery, overlay
 from orgjourney_pipeline.journeys.compile import compile_window
-from orgjourney_pipeline.journeys.model import field_name
 from orgjourney_pipeline.journeys.reader import valid_timezone
 from orgjourney_pipeline.journeys.templates import WindowContext
 from orgjourney_pipeline.windows.plan import Window
@@ -34,10 +33,7 @@ def window_context(
     set_by_steps += [
         name for (name,) in engine.rows(sqlfiles.load("runner/updated_fields.sql").sql())
     ]
-    # One name a field, whatever case each journey wrote it in (field names ignore case).
-    updated = {field_name(name, org_fields) for name in set_by_steps}
-    for name in updated:
-        org_fields.setdefault(name, "text")
+    updated = overlay.step_fields(org_fields, set_by_steps)
     return WindowContext(window.start, window.end, load_seq, org_fields, contact_fields), updated
 
 

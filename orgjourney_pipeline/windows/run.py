@@ -74,6 +74,7 @@ def run_windows(
         try:
             with engine.transaction():
                 result = run_window(engine, window, steps, load_seq, catalog)
+                engine.publish_views()  # a field a step set first gets its column
         except engine.errors:
             # A journey whose SQL fails on this window's data: stop it, run the others.
             failing = failing_journeys(engine, catalog, window, steps, load_seq)
@@ -82,6 +83,7 @@ def run_windows(
             catalog = catalog.stopping(failing)
             with engine.transaction():
                 result = run_window(engine, window, steps, load_seq, catalog)
+                engine.publish_views()
         finished(result)
     return RunReport(results, _notes(plan.notes, catalog), catalog=catalog)
 

@@ -29,16 +29,17 @@ RECORD_RUN = "96_record_run"  # the ledger row: written last, after the counts a
 
 @dataclass
 class WindowResult:
-    """What one window did: rows written per step and how long it took."""
+    """What one window did: rows written per step, the ledger's counts, how long it took."""
 
     window: Window
-    counts: dict[str, int]
+    counts: dict[str, int]  # rows per SQL step (its name), for diagnostics and the benchmark
     seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
     step_runs: int = 0  # statements executed (a loop's steps once per pass)
     journeys: dict[str, tuple[int, int, int]] = field(
         default_factory=dict
     )  # entered, sent, suppressed
+    ledger_counts: dict[str, int] = field(default_factory=dict)  # `runs.counts`
 
 
 def loaded_through(engine: Engine) -> int:
@@ -63,7 +64,8 @@ def run_window(
     def run(step: window_steps.SqlStep) -> int:
         step_clock = time.perf_counter()
         if step.name == RECORD_RUN:
-            params["counts"] = json.dumps(result.counts)
+            result.ledger_counts = ledger_counts(engine, window)
+            params["counts"] = json.dumps(result.ledger_counts)
             params["finished_at"] = utc_now()
         rows = window_steps.run_step(engine, step, params, compiled)
         result.counts[step.name] = result.counts.get(step.name, 0) + rows
@@ -97,6 +99,14 @@ def run_loop(group, params: dict, run: Callable, limit: int) -> None:
         if acting == 0:
             return
     raise RuntimeError(f"the step walk did not settle within {limit} passes")
+
+
+def ledger_counts(engine: Engine, window: Window) -> dict[str, int]:
+    """The window's `runs.counts`: entered, exited, completed, sends, ... (SPEC section 4),
+    from the rows it wrote (`sql/runner/window_counts.sql`)."""
+    select = sqlfiles.load("runner/window_counts.sql").bind(window_end=window.end)
+    [values] = engine.rows(select.sql(dialect=engine.dialect))
+    return dict(zip([column.alias_or_name for column in select.selects], values, strict=True))
 
 
 def window_journeys(engine: Engine) -> dict[str, tuple[int, int, int]]:

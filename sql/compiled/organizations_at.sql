@@ -46,12 +46,11 @@ kept_tags as (
         from org_snapshot_at as o
         where o.org_id in (select org_id from tag_changes)
     ) as snapshot_tags
+    -- a tag a step removed or added again is left to its change (the `organizations` view
+    -- keeps the CRM's spelling of the others, so the names are compared in lower case)
     where not exists (
         select 1 from tag_changes as c
-        where
-            c.org_id = snapshot_tags.org_id
-            and c.tag = snapshot_tags.tag
-            and c.kind = 'tag_remove'
+        where c.org_id = snapshot_tags.org_id and c.tag = lower(snapshot_tags.tag)
     )
     union all
     select org_id, tag from tag_changes where kind = 'tag_add'

@@ -1,5 +1,6 @@
 -- Per journey (all versions): its name (of the newest version), its state (the one it last
--- ran with, `stopped` included; else its newest version's), enrollments by status,
+-- ran with, `stopped` included; else its newest version's), enrollments by status, those
+-- held out (a holdout enrollment is completed at entry: it counts in `completed` too),
 -- conversions and the conversion rate.
 -- grain: one row per journey
 -- params: none
@@ -20,7 +21,8 @@ counts as (
         count(*) as entered,
         count(*) filter (where status = 'active') as active,
         count(*) filter (where status = 'completed') as completed,
-        count(*) filter (where status = 'exited') as exited
+        count(*) filter (where status = 'exited') as exited,
+        count(*) filter (where is_holdout) as held_out
     from enrollments
     group by journey_id
 ),
@@ -35,6 +37,7 @@ select
     coalesce(counts.active, 0) as active,
     coalesce(counts.completed, 0) as completed,
     coalesce(counts.exited, 0) as exited,
+    coalesce(counts.held_out, 0) as held_out,
     coalesce(converted.converted, 0) as converted,
     case
         when coalesce(counts.entered, 0) = 0 then null

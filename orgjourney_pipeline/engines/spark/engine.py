@@ -18,7 +18,7 @@ A commit writes each staged table's partition of the commit (a window's key come
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,6 +39,7 @@ from orgjourney_pipeline.engines.spark.storage import (
 )
 from orgjourney_pipeline.engines.spark.transpile import UnsupportedOnSpark, to_spark
 from orgjourney_pipeline.faults import maybe_fault
+from orgjourney_pipeline.journeys import overlay
 
 
 def spark_errors() -> tuple[type[Exception], ...]:
@@ -122,6 +123,9 @@ class SparkEngine:
         schema = self.spark.table(f"`{table}`").schema
         return {field.name: _duckdb_type(field.dataType.simpleString()) for field in schema}
 
+    def publish_views(self) -> None:
+        """Nothing within a transaction: `refresh` builds the views after each commit."""
+
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[None]:
         self._staged = {}
@@ -158,10 +162,20 @@ class SparkEngine:
                 self._frames[table] = self._committed(table, committed)
                 self._frames[table].createOrReplaceTempView(table)
         for path in _view_files():
-            try:
-                self.spark.sql(_temporary_view(sqlfiles.load(path).sql()))
-            except self.errors as error:  # a view Spark cannot build is named, not fatal
-                self.view_problems[path.stem] = str(error).splitlines()[0]
+            self._analysts_view(path.stem, sqlfiles.load(path).sql)
+        self._analysts_view("organizations", self._organizations_view)
+
+    def _analysts_view(self, name: str, statement: Callable[[], str]) -> None:
+        """A view of `sql/views/` (DuckDB's `create view`) as a temporary view; one Spark
+        cannot build is named in `view_problems`, not fatal."""
+        try:
+            self.spark.sql(_temporary_view(statement()))
+        except self.errors as error:
+            self.view_problems[name] = str(error).splitlines()[0]
+
+    def _organizations_view(self) -> str:
+        query = overlay.current_organizations(self.columns("organization_versions"), self.rows)
+        return f"create or replace view organizations as {query}"
 
     def evolve_schema(self, table: str, schema: pa.Schema) -> None:
         """A table's new columns (custom fields of a snapshot history)."""

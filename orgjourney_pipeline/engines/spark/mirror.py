@@ -27,6 +27,8 @@ def open_mirror(
         for table in family.tables:
             if wanted is None or table in wanted:
                 copy_table(con, warehouse, table, committed)
+    if wanted is None or "organization_versions" in wanted:
+        duckdb_warehouse.create_organizations_view(con)  # with the copied custom columns
     return con
 
 
