@@ -38,6 +38,8 @@ from orgjourney_pipeline.windows.journeys import prepare_journeys, window_contex
 from orgjourney_pipeline.windows.plan import HOUR, Window, last_window_end
 from orgjourney_pipeline.windows.window import loaded_through, run_window
 
+# The parts of an enrollment's story, one file of sql/explain/ each; the last also reads the
+# entry's `where` of each stored version (`_entry_where`).
 PAST = ("steps", "contacts", "conversions", "triggering_events")
 
 
@@ -186,7 +188,10 @@ def past(engine: Engine, org_id: str, journey_id: str | None, at: datetime) -> l
     """Each enrollment of the organization through `at`, with its decisions."""
     params = {"org_id": org_id, "journey_id": journey_id, "at": at}
     enrollments = _dicts(engine, "explain/enrollments.sql", params)
-    parts = {name: _dicts(engine, f"explain/{name}.sql", params) for name in PAST}
+    parts = {name: _dicts(engine, f"explain/{name}.sql", params) for name in PAST[:-1]}
+    parts["triggering_events"] = _dicts(
+        engine, "explain/triggering_events.sql", params | _entry_where(engine)
+    )
     for enrollment in enrollments:
         enrollment["entry_rule"] = json.loads(enrollment["entry_rule"] or "null")
         for name, rows in parts.items():
@@ -196,6 +201,22 @@ def past(engine: Engine, org_id: str, journey_id: str | None, at: datetime) -> l
                 if row["enrollment_id"] == enrollment["enrollment_id"]
             ]
     return enrollments
+
+
+def _entry_where(engine: Engine) -> dict:
+    """`properties_match` of `triggering_events.sql`: the entry's `where` of the enrollment's
+    stored version, over the activity `a` (true for versions without one)."""
+    properties = exp.column("properties", "a")
+    match = exp.Case()
+    for (journey_id, version), stored in journey_catalog.stored_versions(engine).items():
+        entry = stored["journey"].entry
+        if getattr(entry, "where", None):
+            this_version = exp.and_(
+                exp.column("journey_id", "entered").eq(literal(journey_id)),
+                exp.column("journey_version", "entered").eq(literal(version)),
+            )
+            match = match.when(this_version, entry.properties_match(properties))
+    return {"properties_match": match.else_(exp.true()) if match.args.get("ifs") else exp.true()}
 
 
 def _dicts(engine: Engine, path: str, params: dict) -> list[dict]:

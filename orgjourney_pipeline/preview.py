@@ -21,7 +21,8 @@ from orgjourney_pipeline.windows.journeys import prepare_journeys
 from orgjourney_pipeline.windows.plan import HOUR, Window
 from orgjourney_pipeline.windows.window import loaded_through, run_window, window_parameters
 
-RECIPIENTS_STEP = "80_recipients.sql"
+# The steps that address a send and apply the caps, run again for an assumed first send.
+RECIPIENTS_STEPS = ("80_recipients.sql", "80_recipients_capped.sql")
 
 
 @dataclass
@@ -104,10 +105,10 @@ def preview(engine: Engine, journeys_dir: Path, journey_id: str, at: datetime) -
             assumed = sqlfiles.load("preview/assumed_send_intents.sql").sql(step_id=first_send.id)
             engine.write(assumed, "send_intents", "temp")
             compiled = prepare_journeys(engine, alone, window, load_seq)
-            step = window_steps.parse_step(window_steps.sql_dir() / "window" / RECIPIENTS_STEP)
-            window_steps.run_step(
-                engine, step, window_parameters(engine, window, load_seq), compiled
-            )
+            params = window_parameters(engine, window, load_seq)
+            for name in RECIPIENTS_STEPS:
+                step = window_steps.parse_step(window_steps.sql_dir() / "window" / name)
+                window_steps.run_step(engine, step, params, compiled)
             recipients = _first_send_recipients(engine, first_send.id)
     return PreviewResult(entering, first_send.id, due, recipients)
 

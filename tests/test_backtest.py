@@ -273,6 +273,7 @@ def test_a_diff_of_a_journey_never_published_is_an_error(live, orgjourney, tmp_p
     assert "did you mean 'nurture'?" in result.output
 
 
+@pytest.mark.slow  # two backtests and a diff through the API: with the slow suite
 def test_the_python_api_backtests_and_diffs_into_polars_frames(live, tmp_path):
     import polars as pl
 

@@ -226,6 +226,32 @@ def test_preview_of_a_mistyped_journey_suggests_the_near_one(ran, orgjourney):
     )
 
 
+def test_validate_before_any_warehouse_says_fields_were_not_checked_against_data(
+    scenario, orgjourney, cli_paths
+):
+    """SPEC section 5: with no warehouse yet, only the grammar and the built-ins are checked,
+    and `validate` says so; once data is loaded the note is gone."""
+    scenario.journey(WELCOME)
+    note = (
+        f"note: no warehouse at {cli_paths['warehouse']}: fields were checked against the "
+        "built-in ones only, not against loaded data"
+    )
+    before = orgjourney("validate")
+    assert note in before.output.splitlines()
+    assert "1 journey file(s) valid" in before.output
+    assert not cli_paths["warehouse"].exists()
+    assert (
+        document(orgjourney("validate", "--json"), "validate.schema.json")["fields_checked"]
+        is False
+    )
+
+    scenario.orgs({"org_id": "o1"})
+    orgjourney("ingest")
+    after = orgjourney("validate")
+    assert "note: no warehouse" not in after.output
+    assert "1 journey file(s) valid" in after.output
+
+
 def test_a_message_with_a_long_path_stays_on_one_line(ran, orgjourney, tmp_path):
     deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6) / "report.html"
     result = orgjourney("report", "--html", str(deep))

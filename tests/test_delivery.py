@@ -321,7 +321,7 @@ def test_report_html_has_a_lift_section_with_the_interval(scenario, orgjourney, 
     page = tmp_path / "report.html"
     orgjourney("report", "--html", str(page))
     html = page.read_text()
-    lift = html[html.index("<h2>Lift (holdouts)</h2>") : html.index("<h2>Funnels</h2>")]
+    lift = html[html.index("<h2>Lift (holdouts)</h2>") : html.index("<h2>Journeys</h2>")]
     assert "<td>h v1</td>" in lift
     assert "1 / 1 = 100.0%" in lift and "0 / 1 = 0.0%" in lift
     assert "+100.0 pts (+100.0 pts .. +100.0 pts)" in lift

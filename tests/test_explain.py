@@ -11,7 +11,8 @@ import pytest
 from test_backtest import live  # noqa: F401  (the fixture)
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
-ORGS = ["o1", "o2", "o3", "o4", "o5"]
+# Two organizations in `make test`, all five in `make slow` (each builds the live world).
+ORGS = ["o1", "o2", *(pytest.param(org, marks=pytest.mark.slow) for org in ("o3", "o4", "o5"))]
 
 
 def _explain(orgjourney, *args: str) -> dict:

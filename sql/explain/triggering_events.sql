@@ -2,12 +2,15 @@
 -- entry's type by its members as of the entry, that the entering run processed — those of
 -- its window loaded by then, and those of earlier windows loaded after the run before it
 -- (`late`: a late arrival, processed with its true time). The run's loads are read from
--- `runs.load_seq_through`. (The entry's `where` on properties is not re-checked here.)
+-- `runs.load_seq_through`. `$properties_match`: each stored version's entry `where` over the
+-- activity's properties (`a.properties`), keyed by the enrollment's journey and version.
 -- grain: one row per enrollment and triggering event
--- params: $org_id, $journey_id, $at
+-- params: $org_id, $journey_id, $at, $properties_match
 with entered as (
     select
         e.enrollment_id,
+        e.journey_id,
+        e.journey_version,
         e.entered_at,
         json_extract_string(j.definition, '$.entry.activity') as activity_type,
         run.load_seq_through as load_seq,
@@ -34,6 +37,7 @@ inner join activities as a
     on a.activity_type = entered.activity_type
     and a.occurred_at < entered.entered_at
     and a.load_seq <= entered.load_seq
+    and $properties_match
     and (
         a.occurred_at >= entered.entered_at - interval 1 hour
         or a.load_seq > entered.prev_load_seq
