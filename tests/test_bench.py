@@ -46,6 +46,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
         backfill=2,
         reference_windows=2,
         snapshot_every=2,
+        backtest_days=1,
         workdir=tmp_path_factory.mktemp("bench"),
     )
     phases: list[str] = []
@@ -73,12 +74,30 @@ def test_the_figures_are_sane(result: dict) -> None:
         "member_rollups",
         "entry_filters",
         "recipients",
+        "caps",
     }
     assert result["active_enrollments"] > 0 and result["sends_total"] > 0
     # The windows after the catch-up left rows to compact, and timing it changed nothing.
     assert result["compaction_recent_rows"] > 0 and result["compaction_s"] > 0
     assert result["compaction_s_per_window"] == pytest.approx(result["compaction_s"] / 24, abs=1e-4)
     assert set(result["growth_phases_1x_s"]) == set(result["phases_s"])
+
+
+def test_the_lower_bound_caps_the_sends_the_engine_caps(result: dict) -> None:
+    # Part 5 of the bound ranks its own recipients (part 4, narrowed by each step's send_to)
+    # against delivery.yaml's caps: it must reach the engine's decisions, or it is not the
+    # same work.
+    assert result["capped_sends"] > 0
+    assert result["lower_bound_capped_sends"] == result["capped_sends"]
+
+
+def test_one_journey_is_backtested_over_the_history_and_the_steady_windows(result: dict) -> None:
+    assert result["backtest_journey"] == "bench-001"
+    assert result["backtest_windows"] == 24  # one day of history
+    assert result["backtest_steady_windows"] == 5  # the measured windows
+    assert result["backtest_s"] > result["backtest_copy_s"] > 0
+    assert result["backtest_s_per_window"] > 0 and result["backtest_steady_s_per_window"] > 0
+    assert result["targets"]["backtest_s"]["met"] is None  # the target is at scale m
 
 
 def test_the_reference_runs_the_same_windows_with_the_same_sends(result: dict) -> None:

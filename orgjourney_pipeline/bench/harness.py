@@ -15,10 +15,18 @@ import duckdb
 
 from orgjourney_pipeline import sample, warehouse
 from orgjourney_pipeline.bench import measure, reference
+from orgjourney_pipeline.bench.backtests import backtest_figures
 from orgjourney_pipeline.bench.enrollments import add_enrollments
 from orgjourney_pipeline.bench.journeys import write_journeys
 from orgjourney_pipeline.bench.lower_bound import LowerBound
-from orgjourney_pipeline.bench.measure import Measured, Progress, RssSampler, Twin, ingest
+from orgjourney_pipeline.bench.measure import (
+    Measured,
+    Progress,
+    RssSampler,
+    Twin,
+    bench_sql,
+    ingest,
+)
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.windows.plan import Window
 from orgjourney_pipeline.windows.run import run_windows
@@ -47,6 +55,8 @@ class BenchOptions:
     # Generated active enrollments added after the catch-up window, waiting at the journeys'
     # delay and wait_for steps and falling due over the next week (0: none).
     enrollments: int = 0
+    # Days of history one journey is backtested over (0: no backtest phase).
+    backtest_days: int = 30
     workdir: Path | None = None  # kept if given; else a temp folder, removed at the end
 
     @property
@@ -61,7 +71,8 @@ class BenchOptions:
 
 def phase_count(options: BenchOptions) -> int:
     """How many times `run_bench` calls its progress callback (for a progress bar)."""
-    return 5 + options.hours + 1 + (1 if options.wants_reference else 0)
+    extra = (1 if options.wants_reference else 0) + (1 if options.backtest_days else 0)
+    return 5 + options.hours + 1 + extra
 
 
 def run_bench(options: BenchOptions, progress: Progress | None = None) -> dict[str, Any]:
@@ -94,6 +105,7 @@ class _Bench:
         self._backfill(main.con, hour_files)
         measure.state_figures(self.result, main.con)
         main.con.close()
+        self._backtest()
         if self.options.wants_reference:
             self.step("the row-at-a-time reference")
             self._reference(hour_files)
@@ -161,10 +173,18 @@ class _Bench:
                     runs.hour_ingest.append((rows, seconds))
                     runs.executions.append(main.windows[-1].step_runs)
                     runs.lower_bounds.append(bound.measure(self._window(hour)))
+            self._capped_figures(main.con, bound)
         self.rss.mark("windows")
         for twin in twins[1:]:
             twin.con.close()
         self._report_windows(twins, runs)
+
+    def _capped_figures(self, con: duckdb.DuckDBPyConnection, bound: LowerBound) -> None:
+        """The sends capped in the measured windows, by the engine and by the bound's caps."""
+        first, last = self._window(self.options.warmup + 1), self._window(self.options.hours - 1)
+        sql = bench_sql("capped_sends", first_end=first.end, last_end=last.end)
+        (self.result["capped_sends"],) = con.execute(sql).fetchone()
+        self.result["lower_bound_capped_sends"] = bound.capped
 
     def _report_windows(self, twins: list[Twin], runs: Measured) -> None:
         skip = 1 + self.options.warmup
@@ -193,6 +213,27 @@ class _Bench:
         else:
             self.result["backfill_s_per_window"] = None
         self.rss.mark("backfill")
+
+    def _backtest(self) -> None:
+        """One journey backtested over the history's last days and over the steady windows."""
+        days = self.options.backtest_days
+        if not days:
+            self.result["backtest_s"] = None
+            return
+        self.step(f"backtest one journey over {days} days of history")
+        steady = (
+            self._window(self.options.warmup + 1).start,
+            self._window(self.options.hours - 1).end,
+        )
+        backtest_figures(
+            self.result,
+            self.root / "main.duckdb",
+            self.journeys_dir,
+            self.manifest.end,
+            steady,
+            days,
+        )
+        self.rss.mark("backtest")
 
     def _reference(self, hour_files: list[list[Path]]) -> None:
         """The engine and the reference over the same first windows, on a fresh warehouse."""

@@ -7,8 +7,11 @@
    recurring and anniversary ones only when their instant falls in the window), in one
    pass with a count that several journeys repeat computed once (`fuse_branches`), after
    the `members` roll-ups those filters read (one grouped pass per contact filter);
-4. expand the send steps due this window (as the engine found them) to their recipients,
-   with addresses and the unsubscribed left out.
+4. expand the send steps due this window (as the engine found them) to the contacts their
+   `send_to` keeps (one fused pass over the members), with addresses, the contacts
+   unsubscribed from everything or from the step's audience left out;
+5. rank those recipients against the frequency caps of `delivery.yaml` (priority, journey,
+   step position) and count each competing contact's earlier sends in the caps' periods.
 
 It runs on its own connection to the same database, over plain tables of the state as of
 the window end (copied from the engine's views, untimed), right after the engine's window.
@@ -32,8 +35,10 @@ from orgjourney_pipeline import journeys as model
 from orgjourney_pipeline.bench.measure import bench_sql
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.journeys import schedule
+from orgjourney_pipeline.journeys.delivery import delivery_caps
 from orgjourney_pipeline.journeys.filters import Clock, FilterScope, compile_filter
 from orgjourney_pipeline.journeys.fusion import fuse_branches, union_all
+from orgjourney_pipeline.journeys.recipients import narrowed
 from orgjourney_pipeline.windows.plan import Window
 
 #: The plain tables of the engine's state the bound reads (dropped at the end).
@@ -208,10 +213,16 @@ class LowerBound:
     def __init__(self, con: duckdb.DuckDBPyConnection, journeys_dir: Path):
         self.con = con
         journeys, problems = model.load_journeys(journeys_dir)
-        if problems:
-            raise RuntimeError(f"benchmark journeys do not validate: {problems[0]}")
+        rules, rule_problems = model.load_delivery(journeys_dir)
+        if problems or rule_problems:
+            raise RuntimeError(
+                f"benchmark journeys do not validate: {(problems + rule_problems)[0]}"
+            )
         self.journeys = [j for j in journeys if j.state == "published"]
+        self.rules = rules
         self.snapshot_key: tuple | None = None
+        #: The sends the bound's caps part capped, over the windows measured (not timed).
+        self.capped = 0
 
     def __enter__(self) -> LowerBound:
         self.lb = self.con.cursor()
@@ -243,6 +254,7 @@ class LowerBound:
     def measure(self, window: Window) -> dict[str, float]:
         """Seconds of each part of the lower bound for `window` (run after the engine's)."""
         self._copy_state(window)
+        DuckDBEngine(self.lb).register("delivery_caps", delivery_caps(self.rules, window.end))
         (load_seq,) = self.con.execute(bench_sql("lb_load_seq")).fetchone()
         statements = self.statements(window, load_seq)
         parts: dict[str, float] = {}
@@ -250,10 +262,12 @@ class LowerBound:
             clock = time.perf_counter()
             self.lb.execute(sql)
             parts[part] = parts.get(part, 0.0) + time.perf_counter() - clock
+        (capped,) = self.lb.execute(bench_sql("lb_capped_count")).fetchone()
+        self.capped += capped
         return parts
 
     def statements(self, window: Window, load_seq: int) -> list[tuple[str, str]]:
-        """The four parts' statements for `window`, as DuckDB SQL."""
+        """The five parts' statements for `window`, as DuckDB SQL."""
         fields = catalog.field_types(DuckDBEngine(self.con))
         scopes = [self._scope(j, window, load_seq, fields) for j in self.journeys]
         levels = [
@@ -278,8 +292,27 @@ class LowerBound:
         return [
             *statements,
             ("entry_filters", bench_sql("lb_entries", levels=entries)),
-            ("recipients", bench_sql("lb_recipients")),
+            ("recipients", bench_sql("lb_recipients", addressed=self._addressed(scopes))),
+            ("caps", bench_sql("lb_caps", window_end=window.end)),
         ]
+
+    def _addressed(self, scopes: list[FilterScope]) -> exp.Query:
+        """Part 4's branches: each send step's due sends and the members its `send_to` keeps."""
+        branches = []
+        for journey, scope in zip(self.journeys, scopes, strict=True):
+            contacts = FilterScope(
+                "contact", "c", scope.contact_fields or {}, scope.clock, enrollment="i"
+            )
+            for step in journey.steps:
+                if step.CHANNEL is None:
+                    continue
+                send_to = narrowed((journey.send_to, step.send_to), contacts)
+                branches.append(
+                    _query("lb_addressed", journey_id=journey.id, step_id=step.id, send_to=send_to)
+                )
+        # One pass over the members for all send steps, as the engine fuses `addressed_contacts`.
+        addressed = union_all(branches)
+        return fuse_branches(addressed) if addressed is not None else _query("lb_no_addressed")
 
     def _scope(
         self, journey: model.Journey, window: Window, load_seq: int, fields: tuple[dict, dict]

@@ -40,6 +40,7 @@ TARGETS = (
     ("peak_rss_mb", "<=", 8 * 1024, "l"),
     ("backfill_s_per_window", "<=", 0.8, "m"),
     ("reference_speedup", ">=", 50.0, "s"),
+    ("backtest_s", "<=", 300.0, "m"),  # 30 days (720 windows) of one journey
 )
 
 

@@ -1,6 +1,6 @@
--- The benchmark's lower bound: the contacts unsubscribed from everything (copied from the
--- engine's view, not timed).
--- grain: one row per unsubscribed contact
+-- The benchmark's lower bound: the contacts unsubscribed, from everything (audience '*') or
+-- from one audience (copied from the engine's view, not timed).
+-- grain: one row per unsubscribed contact and audience
 -- params: none
 create or replace table bench_unsubscribed as
-select contact_id from unsubscribed_contacts where audience = '*'
+select contact_id, audience from unsubscribed_contacts

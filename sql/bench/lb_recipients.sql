@@ -1,19 +1,26 @@
 -- The benchmark's lower bound, part 4 (`recipients`): the send steps due this window expanded
--- to their recipients, with addresses, the unsubscribed left out.
+-- to the contacts their `send_to` keeps (`$addressed`: one branch per send step), with
+-- addresses, the contacts unsubscribed from everything or from the step's audience left out.
 -- grain: one row per due send step and recipient contact
--- params: none
+-- params: $addressed
 create or replace temp table lb_recipients as
 select
-    d.enrollment_id,
-    d.step_id,
-    c.contact_id,
-    case when d.channel = 'email' then c.email else c.phone end as address
-from bench_due_sends as d
-inner join memberships_at as m on m.org_id = d.org_id
-inner join contacts_at as c on c.contact_id = m.contact_id
+    a.enrollment_id,
+    a.journey_id,
+    a.step_id,
+    a.channel,
+    a.priority,
+    a.position,
+    a.cap_exempt,
+    a.contact_id,
+    case when a.channel = 'email' then a.email else a.phone end as address
+from ($addressed) as a
 where
-    c.contact_id not in (select contact_id from bench_unsubscribed)
+    not exists (
+        select 1 from bench_unsubscribed as u
+        where u.contact_id = a.contact_id and u.audience in ('*', a.unsubscribe_audience)
+    )
     and (
-        case when d.channel = 'email' then c.email
-            else case when c.sms_opt_in then c.phone end end
+        case when a.channel = 'email' then a.email
+            else case when a.sms_opt_in then a.phone end end
     ) is not null
