@@ -10,8 +10,8 @@ with no earlier enrollments of it. Each window then runs through the same step f
 `runs.load_seq_through` of the warehouse; the last load for a window never processed), so a
 late activity is late in the backtest too. The warehouse file is never written.
 
-Other journeys do not run: their sends neither compete for nor count toward the delivery
-caps (docs/semantics.md, "Backtests and diffs").
+Other journeys do not run, but their live sends are appended window by window and count
+toward the delivery caps as sends already made (docs/semantics.md, "Backtests and diffs").
 """
 
 from __future__ import annotations
