@@ -16,8 +16,10 @@ toward the delivery caps as sends already made (docs/semantics.md, "Backtests an
 
 from __future__ import annotations
 
+import bisect
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +37,7 @@ from orgjourney_pipeline.timeutil import json_instant
 from orgjourney_pipeline.windows import steps as window_steps
 from orgjourney_pipeline.windows.plan import HOUR, Window, floor_hour
 from orgjourney_pipeline.windows.preflight import check_journeys
-from orgjourney_pipeline.windows.window import run_window
+from orgjourney_pipeline.windows.window import KEPT_STATE, run_window
 
 # The warehouse's inputs, copied whole into the scratch database.
 INPUT_TABLES = (
@@ -151,6 +153,7 @@ def backtest(
                 raise BacktestError("\n".join(str(p) for p in problems))
             steps = window_steps.load_steps()
             other_sends = sqlfiles.load("backtest/other_sends.sql")
+            changes = StateChanges(engine)
             with engine.transaction():
                 # The other journeys' sends before the period count toward its first caps.
                 before = Window(datetime.min, windows[0].start)
@@ -158,7 +161,10 @@ def backtest(
                     params = {"window_start": window.start, "window_end": window.end}
                     engine.write(other_sends.sql(**params), "sends", "append")
                     if window is not before:
-                        run_window(engine, window, steps, load_seqs(window), catalog)
+                        kept = changes.unchanged(window) if window is not windows[0] else set()
+                        run_window(
+                            engine, window, steps, load_seqs(window), catalog, frozenset(kept)
+                        )
             result = _result(engine, journey, windows)
             result.seconds = {
                 "copy": round(copied - clock, 4),
@@ -167,6 +173,35 @@ def backtest(
             return result
         finally:
             con.close()
+
+
+class StateChanges:
+    """The instants at which the CRM state the window's state steps read changes, read once:
+    a backtest's scratch inputs do not change while its windows run, so a state step whose
+    state has no instant in a window's (start, end] keeps the table of the window before (the
+    organizations overlay also none of the journey's updates since, which its run adds)."""
+
+    def __init__(self, engine: DuckDBEngine):
+        self.engine = engine
+        self.instants: dict[str, list[datetime]] = defaultdict(list)
+        for state, at in engine.rows(sqlfiles.load("backtest/state_changes.sql").sql()):
+            self.instants[state].append(at)  # in order (the query sorts them)
+
+    def unchanged(self, window: Window) -> set[str]:
+        """The states (`KEPT_STATE`) that window sees as the window before it did."""
+        unchanged = {state for state in KEPT_STATE if not self._changes(state, window)}
+        if "organizations_changed" in unchanged:
+            between = sqlfiles.load("backtest/org_updates_between.sql")
+            bounds = {"window_start": window.start, "window_end": window.end}
+            [(updated,)] = self.engine.rows(between.sql(**bounds))
+            if updated:
+                unchanged.remove("organizations_changed")
+        return unchanged
+
+    def _changes(self, state: str, window: Window) -> bool:
+        instants = self.instants[state]
+        after = bisect.bisect_right(instants, window.start)
+        return after < len(instants) and instants[after] <= window.end
 
 
 def _windows(start: datetime, through: datetime) -> list[Window]:

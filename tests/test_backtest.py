@@ -168,6 +168,96 @@ def test_a_backtest_over_the_live_windows_reproduces_the_live_tables(live, orgjo
     assert [step["step_id"] for step in found["funnel"]] == ["hello", "wait-open", "text", "tag"]
 
 
+def test_a_backtest_across_snapshots_that_change_mid_period_reproduces_the_live_tables(
+    scenario, orgjourney, tmp_path
+):
+    """The backtest keeps a window's CRM state steps from the window before while no version
+    comes into or out of effect (`backtest.StateChanges`): new organization and subscription
+    snapshots in effect mid-period must be seen from their window on, as the live run saw them."""
+    scenario.orgs(
+        *({"org_id": f"o{i}", "plan": plan} for i, plan in enumerate(["pro", "free", "pro"], 1))
+    )
+    scenario.contacts(*({"contact_id": f"c{i}", "email": f"c{i}@x.test"} for i in range(1, 7)))
+    scenario.members(*((f"c{i}", f"o{(i - 1) % 3 + 1}") for i in range(1, 7)))
+    # From 11:00, o1 is free and o2 pro; from 10:30, c5 (of o2) is unsubscribed from everything.
+    scenario.orgs(
+        {"org_id": "o1", "plan": "free"},
+        {"org_id": "o2", "plan": "pro"},
+        {"org_id": "o3", "plan": "pro"},
+        at="2026-01-05T11:00Z",
+    )
+    scenario.subscriptions(("c5", "*", "unsubscribed"), at="2026-01-05T10:30Z")
+    scenario.journey(NURTURE)
+    scenario.events(
+        ("f1", "c1", "form_submitted", "2026-01-05T09:10Z"),  # o1, pro then: enters
+        ("f2", "c2", "form_submitted", "2026-01-05T10:20Z"),  # o2, free then: does not
+        ("f5", "c5", "form_submitted", "2026-01-05T11:30Z"),  # o2, pro now: enters
+        ("f4", "c4", "form_submitted", "2026-01-05T12:10Z"),  # o1 again, free now
+    )
+    scenario.run(END, START)
+    out = tmp_path / "would-be"
+    journey_file = str(scenario.paths["journeys"] / "nurture.yaml")
+    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    entered = scenario.rows("select org_id from enrollments order by entered_at")
+    unsubscribed = scenario.rows(
+        "select distinct contact_id from suppressions where reason = 'unsubscribed_global'"
+    )
+    # The world exercises what the test is about: both snapshots changed who entered or got it.
+    assert [org for (org,) in entered] == ["o1", "o2"] and unsubscribed == [("c5",)]
+    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
+        for table in TABLES:
+            live_rows = _rows(con, f"select * from {table} where journey_id = 'nurture'")
+            would_be = _rows(con, f"select * from read_parquet('{out / (table + '.parquet')}')")
+            assert would_be == live_rows, table
+
+
+GREET_ONCE = """\
+id: greet
+name: Greet once
+version: 1
+state: published
+entry:
+  when: activity
+  activity: page_viewed
+  filter: {not: {tag: greeted}}
+frequency: every_time
+steps:
+  - id: mark
+    tag_org: {add: [greeted]}
+  - id: hello
+    send_email: {template: hello}
+"""
+
+
+def test_a_backtest_sees_the_journeys_own_updates_from_the_next_window_on(
+    scenario, orgjourney, tmp_path
+):
+    """The organizations overlay kept from the window before is rebuilt once the journey's
+    walk has updated an organization: its tag keeps the organization from entering again."""
+    scenario.orgs({"org_id": "o1"}, {"org_id": "o2"})
+    scenario.contacts(
+        {"contact_id": "c1", "email": "c1@x.test"}, {"contact_id": "c2", "email": "c2@x.test"}
+    )
+    scenario.members(("c1", "o1"), ("c2", "o2"))
+    scenario.journey(GREET_ONCE)
+    scenario.events(
+        ("v1", "c1", "page_viewed", "2026-01-05T09:10Z"),  # o1 enters, and is tagged
+        ("v2", "c1", "page_viewed", "2026-01-05T11:20Z"),  # o1 tagged: does not enter again
+        ("v3", "c2", "page_viewed", "2026-01-05T11:30Z"),  # o2 enters
+    )
+    scenario.run(END, START)
+    out = tmp_path / "would-be"
+    journey_file = str(scenario.paths["journeys"] / "greet.yaml")
+    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    entered = scenario.rows("select org_id from enrollments order by entered_at")
+    assert [org for (org,) in entered] == ["o1", "o2"]
+    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
+        for table in TABLES:
+            live_rows = _rows(con, f"select * from {table} where journey_id = 'greet'")
+            would_be = _rows(con, f"select * from read_parquet('{out / (table + '.parquet')}')")
+            assert would_be == live_rows, table
+
+
 def test_a_backtest_starts_as_if_first_published_at_from(live, orgjourney):
     """From MIDDLE: no enrollment of the live run's first hours, and none entered before."""
     result = orgjourney(

@@ -25,6 +25,11 @@ from orgjourney_pipeline.windows.journeys import prepare_journeys
 from orgjourney_pipeline.windows.plan import Window
 
 RECORD_RUN = "96_record_run"  # the ledger row: written last, after the counts are known
+# The `when` parameters of the CRM state steps whose temp table a caller may keep from its
+# previous window on the same connection, when it knows the state they read is unchanged
+# (`run_window`'s `kept`): the organizations snapshot, the organizations with the journeys'
+# updates laid over it, and the subscriptions in effect.
+KEPT_STATE = frozenset({"org_snapshot_changed", "organizations_changed", "subscriptions_changed"})
 
 
 @dataclass
@@ -53,11 +58,19 @@ def run_window(
     steps: list[window_steps.SqlStep | window_steps.LoopGroup],
     load_seq: int,
     catalog: journey_catalog.JourneyCatalog,
+    kept: frozenset[str] = frozenset(),
 ) -> WindowResult:
-    """Run every step of one window, its ledger row last (the caller owns the transaction)."""
+    """Run every step of one window, its ledger row last (the caller owns the transaction).
+
+    `kept` names state steps (`KEPT_STATE`) not to recompute: their tables of the previous
+    window on this connection still hold, as their caller knows.
+    """
+    if not kept <= KEPT_STATE:
+        raise ValueError(f"not state a window can keep: {sorted(kept - KEPT_STATE)}")
     started_at, clock = utc_now(), time.perf_counter()
     params = window_parameters(engine, window, load_seq)
     params["started_at"] = started_at
+    params.update(dict.fromkeys(kept, False))
     compiled = prepare_journeys(engine, catalog, window, load_seq)
     result = WindowResult(window, {}, 0.0)
 
@@ -135,4 +148,5 @@ def window_parameters(engine: Engine, window: Window, load_seq: int) -> dict[str
         "walk_pass": 0,  # the pass of the step walk (set by the loop)
         # The activity rollup's recent part is merged in once a day, and in the first window.
         "compact_activity": previous is None or window.end.time() == dt_time(0),
+        **dict.fromkeys(KEPT_STATE, True),  # recomputed, unless `run_window` keeps them
     }

@@ -4,7 +4,10 @@
 -- A table, built once: the entry levels, triggers and exits read it once per journey, and
 -- nothing writes org_updates before the step walk. The walk's condition steps read the same
 -- overlay live (`organizations_live`, 16), so they see the updates of the steps before them.
+-- Kept from the previous window when its caller knows neither the snapshot nor an update
+-- changed since, on the same connection (a backtest: `windows.window.KEPT_STATE`).
 -- target: organizations_at
 -- write: temp
+-- when: organizations_changed
 -- grain: one row per organization
 select * from compiled.organizations_at

@@ -1,6 +1,9 @@
 -- The CRM's subscription rows as of the window end, with the time of the snapshot in effect.
+-- Kept from the previous window when its caller knows neither a version nor the snapshot in
+-- effect changed since, on the same connection (a backtest: `windows.window.KEPT_STATE`).
 -- target: subscriptions_at
 -- write: temp
+-- when: subscriptions_changed
 -- grain: one row per contact and audience
 -- params: $window_end
 with snapshot_in_effect as (
