@@ -1,5 +1,8 @@
 -- Who is unsubscribed, per contact and audience ('*' = global), as of the window end: the
--- later of the CRM snapshot in effect and the newest unsubscribe event wins.
+-- later of the CRM snapshot in effect and the newest unsubscribe event wins. So a pair the
+-- snapshot has unsubscribed is, whatever its events; and a pair with an unsubscribe event is
+-- when the snapshot has no row for it or the event is later than the snapshot. The two parts
+-- are disjoint; only the (few) pairs with events are joined to the snapshot's rows.
 -- target: unsubscribed_contacts
 -- write: temp
 -- grain: one row per unsubscribed contact and audience
@@ -14,19 +17,18 @@ with latest_unsubscribe as (
     group by contact_id, audience
 )
 
-select coalesce(latest_unsubscribe.contact_id, subscriptions_at.contact_id) as contact_id,
-    coalesce(latest_unsubscribe.audience, subscriptions_at.audience) as audience
+select contact_id, audience
+from subscriptions_at
+where status = 'unsubscribed'
+union all
+select latest_unsubscribe.contact_id, latest_unsubscribe.audience
 from latest_unsubscribe
-full outer join subscriptions_at
+left join subscriptions_at
     on subscriptions_at.contact_id = latest_unsubscribe.contact_id
     and subscriptions_at.audience = latest_unsubscribe.audience
 where
-    (
-        latest_unsubscribe.contact_id is not null
-        and (
-            subscriptions_at.contact_id is null
-            or subscriptions_at.status = 'unsubscribed'
-            or latest_unsubscribe.unsubscribed_at > subscriptions_at.snapshot_at
-        )
+    subscriptions_at.contact_id is null
+    or (
+        subscriptions_at.status is distinct from 'unsubscribed'
+        and latest_unsubscribe.unsubscribed_at > subscriptions_at.snapshot_at
     )
-    or (latest_unsubscribe.contact_id is null and subscriptions_at.status = 'unsubscribed')
