@@ -89,6 +89,8 @@ class BacktestResult:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     #: Seconds spent copying the warehouse's inputs, and running the windows.
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Each window's own seconds, in order.
+    window_seconds: list[float] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         return {key: sum(day[key] for day in self.days) for key in DAILY_COUNTS}
@@ -154,6 +156,7 @@ def backtest(
             steps = window_steps.load_steps()
             other_sends = sqlfiles.load("backtest/other_sends.sql")
             changes = StateChanges(engine)
+            window_seconds: list[float] = []
             with engine.transaction():
                 # The other journeys' sends before the period count toward its first caps.
                 before = Window(datetime.min, windows[0].start)
@@ -162,10 +165,12 @@ def backtest(
                     engine.write(other_sends.sql(**params), "sends", "append")
                     if window is not before:
                         kept = changes.unchanged(window) if window is not windows[0] else set()
-                        run_window(
+                        done = run_window(
                             engine, window, steps, load_seqs(window), catalog, frozenset(kept)
                         )
+                        window_seconds.append(done.seconds)
             result = _result(engine, journey, windows)
+            result.window_seconds = window_seconds
             result.seconds = {
                 "copy": round(copied - clock, 4),
                 "windows": round(time.perf_counter() - copied, 4),

@@ -97,6 +97,8 @@ def test_one_journey_is_backtested_over_the_history_and_the_steady_windows(resul
     assert result["backtest_steady_windows"] == 5  # the measured windows
     assert result["backtest_s"] > result["backtest_copy_s"] > 0
     assert result["backtest_s_per_window"] > 0 and result["backtest_steady_s_per_window"] > 0
+    # The history's first window rolls up all of it: no steady window, reported on its own.
+    assert 0 < result["backtest_first_window_s"] < result["backtest_s"]
     assert result["targets"]["backtest_s"]["met"] is None  # the target is at scale m
 
 

@@ -222,6 +222,7 @@ class _Bench:
             return
         self.step(f"backtest one journey over {days} days of history")
         steady = (
+            self._window(0).start,
             self._window(self.options.warmup + 1).start,
             self._window(self.options.hours - 1).end,
         )
