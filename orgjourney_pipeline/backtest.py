@@ -157,10 +157,13 @@ def backtest(
             other_sends = sqlfiles.load("backtest/other_sends.sql")
             changes = StateChanges(engine)
             window_seconds: list[float] = []
-            with engine.transaction():
-                # The other journeys' sends before the period count toward its first caps.
-                before = Window(datetime.min, windows[0].start)
-                for window in [before, *windows]:
+            # The other journeys' sends before the period count toward its first caps.
+            before = Window(datetime.min, windows[0].start)
+            for window in [before, *windows]:
+                # A transaction a window, as `run` has: one around them all would hold every
+                # window's replaced tables until its end (5.5 GB at 120 windows of scale m,
+                # against 2.4 GB so, for about 5 % more time).
+                with engine.transaction():
                     params = {"window_start": window.start, "window_end": window.end}
                     engine.write(other_sends.sql(**params), "sends", "append")
                     if window is not before:
