@@ -119,6 +119,14 @@ def _rows(con, query: str) -> list[tuple]:
     return sorted(con.sql(query).fetchall(), key=lambda row: tuple(map(str, row)))
 
 
+def _assert_reproduced(con, journey_id: str, out: Path) -> None:
+    """Each would-be table the backtest wrote to `out` holds the journey's live rows."""
+    for table in TABLES:
+        live_rows = _rows(con, f"select * from {table} where journey_id = '{journey_id}'")
+        would_be = _rows(con, f"select * from read_parquet('{out / (table + '.parquet')}')")
+        assert would_be == live_rows, table
+
+
 def test_a_backtest_over_the_live_windows_reproduces_the_live_tables(live, orgjourney, tmp_path):
     store = live.paths["warehouse"]
     before = _digest(store)
@@ -138,10 +146,7 @@ def test_a_backtest_over_the_live_windows_reproduces_the_live_tables(live, orgjo
     found = json.loads(result.stdout)
     jsonschema.validate(found, json.loads((SCHEMAS / "backtest.schema.json").read_text()))
     with duckdb.connect(str(store), read_only=True) as con:
-        for table in TABLES:
-            live_rows = _rows(con, f"select * from {table} where journey_id = 'nurture'")
-            would_be = _rows(con, f"select * from read_parquet('{out / (table + '.parquet')}')")
-            assert would_be == live_rows, table
+        _assert_reproduced(con, "nurture", out)
         (entered, sent, suppressed, converted) = con.execute(
             "select (select count(*) from enrollments where journey_id = 'nurture'),"
             " (select count(*) from sends where journey_id = 'nurture'),"
@@ -205,10 +210,7 @@ def test_a_backtest_across_snapshots_that_change_mid_period_reproduces_the_live_
     # The world exercises what the test is about: both snapshots changed who entered or got it.
     assert [org for (org,) in entered] == ["o1", "o2"] and unsubscribed == [("c5",)]
     with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
-        for table in TABLES:
-            live_rows = _rows(con, f"select * from {table} where journey_id = 'nurture'")
-            would_be = _rows(con, f"select * from read_parquet('{out / (table + '.parquet')}')")
-            assert would_be == live_rows, table
+        _assert_reproduced(con, "nurture", out)
 
 
 GREET_ONCE = """\
@@ -252,10 +254,7 @@ def test_a_backtest_sees_the_journeys_own_updates_from_the_next_window_on(
     entered = scenario.rows("select org_id from enrollments order by entered_at")
     assert [org for (org,) in entered] == ["o1", "o2"]
     with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
-        for table in TABLES:
-            live_rows = _rows(con, f"select * from {table} where journey_id = 'greet'")
-            would_be = _rows(con, f"select * from read_parquet('{out / (table + '.parquet')}')")
-            assert would_be == live_rows, table
+        _assert_reproduced(con, "greet", out)
 
 
 def test_a_backtest_starts_as_if_first_published_at_from(live, orgjourney):
