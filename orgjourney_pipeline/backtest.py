@@ -89,8 +89,8 @@ class BacktestResult:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     #: Seconds spent copying the warehouse's inputs, and running the windows.
     seconds: dict[str, float] = field(default_factory=dict)
-    #: Each window's own seconds, in order.
-    window_seconds: list[float] = field(default_factory=list)
+    #: Each window's own seconds, by the window's start.
+    window_seconds: dict[datetime, float] = field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         return {key: sum(day[key] for day in self.days) for key in DAILY_COUNTS}
@@ -157,7 +157,7 @@ def backtest(
             steps = window_steps.load_steps()
             other_sends = sqlfiles.load("backtest/other_sends.sql")
             changes = StateChanges(engine)
-            window_seconds: list[float] = []
+            window_seconds: dict[datetime, float] = {}
             # The other journeys' sends before the period count toward its first caps.
             before = Window(datetime.min, windows[0].start)
             for window in [before, *windows]:
@@ -172,7 +172,7 @@ def backtest(
                         done = run_window(
                             engine, window, steps, load_seqs(window), catalog, frozenset(kept)
                         )
-                        window_seconds.append(done.seconds)
+                        window_seconds[window.start] = done.seconds
             result = _result(engine, journey, windows)
             result.window_seconds = window_seconds
             result.seconds = {
@@ -192,6 +192,7 @@ class StateChanges:
 
     def __init__(self, engine: DuckDBEngine):
         self.engine = engine
+        self.updates_between = sqlfiles.load("backtest/org_updates_between.sql")
         self.instants: dict[str, list[datetime]] = defaultdict(list)
         for state, at in engine.rows(sqlfiles.load("backtest/state_changes.sql").sql()):
             self.instants[state].append(at)  # in order (the query sorts them)
@@ -200,9 +201,8 @@ class StateChanges:
         """The states (`KEPT_STATE`) that window sees as the window before it did."""
         unchanged = {state for state in KEPT_STATE if not self._changes(state, window)}
         if "organizations_changed" in unchanged:
-            between = sqlfiles.load("backtest/org_updates_between.sql")
             bounds = {"window_start": window.start, "window_end": window.end}
-            [(updated,)] = self.engine.rows(between.sql(**bounds))
+            [(updated,)] = self.engine.rows(self.updates_between.sql(**bounds))
             if updated:
                 unchanged.remove("organizations_changed")
         return unchanged

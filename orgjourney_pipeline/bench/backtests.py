@@ -46,22 +46,14 @@ def backtest_figures(
     first, measured, last = steady
     steady_run = backtest(database, journey, first, last, journeys_dir)
     measured_seconds = [
-        seconds
-        for start, seconds in zip(
-            _window_starts(first, steady_run.windows), steady_run.window_seconds, strict=True
-        )
-        if start >= measured
+        seconds for start, seconds in steady_run.window_seconds.items() if start >= measured
     ]
     result["backtest_journey"] = journey.id
     result["backtest_windows"] = history.windows
     result["backtest_s"] = round(history.seconds["copy"] + history.seconds["windows"], 3)
     result["backtest_copy_s"] = history.seconds["copy"]
-    result["backtest_first_window_s"] = round(history.window_seconds[0], 4)
+    result["backtest_first_window_s"] = round(history.window_seconds[history.start], 4)
     result["backtest_s_per_window"] = round(history.seconds["windows"] / history.windows, 4)
     result["backtest_steady_windows"] = len(measured_seconds)
     result["backtest_steady_s_per_window"] = round(sum(measured_seconds) / len(measured_seconds), 4)
     result["backtest_sends"] = history.totals()["sent"]
-
-
-def _window_starts(first: datetime, count: int) -> list[datetime]:
-    return [first + timedelta(hours=hour) for hour in range(count)]
