@@ -115,11 +115,9 @@ def test_random_worlds_give_the_same_tables_on_both_engines(world: World):
     assert_same_tables(spark_tables, duckdb_tables, "spark", "duckdb")
 
 
-@pytest.mark.parametrize("point", ["72_record_steps", "spark_commit_sends"])
-def test_a_window_that_crashed_is_invisible_and_redone_cleanly(tmp_path, monkeypatch, point):
-    """A fault inside a window's SQL or half-way through its commit (some partitions written,
-    `runs` not): readers see the windows before it only, and the next run gives the tables
-    of a run that never crashed."""
+def _one_run_ingested(tmp_path: Path) -> tuple[SparkDriver, dict[str, list[tuple]], str, str]:
+    """A world of one journey and one run, ingested on Spark: the driver, the tables DuckDB
+    gives for the run, and the run's `--from` and `--through`."""
     world = _version_bumped_audience_world()
     world.throughs = world.throughs[:1]
     world.journey_texts = world.journey_texts[:1]
@@ -129,6 +127,15 @@ def test_a_window_that_crashed_is_invisible_and_redone_cleanly(tmp_path, monkeyp
     driver.write_inputs(world, 0)
     driver.cli("ingest")
     start, through = f"{world.start:%Y-%m-%dT%H:%MZ}", f"{world.throughs[0]:%Y-%m-%dT%H:%MZ}"
+    return driver, expected, start, through
+
+
+@pytest.mark.parametrize("point", ["72_record_steps", "spark_commit_sends"])
+def test_a_window_that_crashed_is_invisible_and_redone_cleanly(tmp_path, monkeypatch, point):
+    """A fault inside a window's SQL or half-way through its commit (some partitions written,
+    `runs` not): readers see the windows before it only, and the next run gives the tables
+    of a run that never crashed."""
+    driver, expected, start, through = _one_run_ingested(tmp_path)
     monkeypatch.setenv(FAULT_ENV, f"raise:{point}")
     with pytest.raises(InjectedFault):
         driver.cli("run", "--from", start, "--through", through)
@@ -145,15 +152,7 @@ def test_a_crash_at_every_commit_point_of_a_window_is_invisible_and_redone(tmp_p
     after any of them leaves readers seeing nothing of the window, and after every such crash
     in turn the next run gives the tables of a run that never crashed. A crash after `runs`
     (the window committed, its old states not yet removed) leaves the window whole."""
-    world = _version_bumped_audience_world()
-    world.throughs = world.throughs[:1]
-    world.journey_texts = world.journey_texts[:1]
-    expected = run_engine(world, tmp_path / "duckdb")
-    driver = SparkDriver(tmp_path / "spark")
-    driver.write_journeys(world.journey_texts[0])
-    driver.write_inputs(world, 0)
-    driver.cli("ingest")
-    start, through = f"{world.start:%Y-%m-%dT%H:%MZ}", f"{world.throughs[0]:%Y-%m-%dT%H:%MZ}"
+    driver, expected, start, through = _one_run_ingested(tmp_path)
     # `exported_windows` is not in the window's commit: the exports write it after it.
     outside = (WINDOWS.marker, "exported_windows")
     before_marker = [table for table in WINDOWS.tables if table not in outside]
