@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-spark slow differential differential-long reliability validate dagster clean
+.PHONY: setup browser demo test test-spark slow differential differential-long differential-chunks reliability validate dagster clean
 
 setup: $(STAMP) browser
 
@@ -41,13 +41,24 @@ slow: $(STAMP)
 	$(BIN)/pytest -n 2 -m slow
 
 # The differential tests with more examples than the default run: `differential` (CI) draws
-# 25 new worlds per test, `differential-long` 1000 (about an hour and a half on two cores).
+# 25 new worlds per test, `differential-long` 1000 (hours on two cores); `differential-chunks`
+# runs the long profile as CHUNKS rounds of EXAMPLES new worlds per test, each round a run
+# that finishes and prints Hypothesis' statistics (how many examples passed).
 REFERENCE_PROFILES := -p orgjourney_reference.profiles tests/test_reference.py
 differential: $(STAMP)
 	$(BIN)/pytest -n 2 -p no:cacheprovider $(REFERENCE_PROFILES) --hypothesis-profile=extended
 
 differential-long: $(STAMP)
 	$(BIN)/pytest -n 2 -p no:cacheprovider $(REFERENCE_PROFILES) --hypothesis-profile=long
+
+CHUNKS ?= 4
+EXAMPLES ?= 50
+differential-chunks: $(STAMP)
+	@for round in $$(seq 1 $(CHUNKS)); do \
+	  echo "==> round $$round of $(CHUNKS): $(EXAMPLES) new worlds per differential test"; \
+	  ORGJOURNEY_CHUNK_EXAMPLES=$(EXAMPLES) $(BIN)/pytest -n 2 -p no:cacheprovider \
+	    $(REFERENCE_PROFILES) --hypothesis-profile=chunk --hypothesis-show-statistics || exit 1; \
+	done
 
 # Crash and concurrency tests in rounds, and determinism; prints the totals.
 reliability: $(STAMP)
