@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time as dt_time
 
+from sqlglot import exp
+
 from orgjourney_pipeline import catalog as journey_catalog
 from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.engines import Engine
@@ -118,8 +120,15 @@ def ledger_counts(engine: Engine, window: Window) -> dict[str, int]:
     """The window's `runs.counts`: entered, exited, completed, sends, ... (SPEC section 4),
     from the rows it wrote (`sql/runner/window_counts.sql`)."""
     select = sqlfiles.load("runner/window_counts.sql").bind(window_end=window.end)
-    [values] = engine.rows(select.sql(dialect=engine.dialect))
-    return dict(zip([column.alias_or_name for column in select.selects], values, strict=True))
+    counts = dict(engine.rows(select.sql(dialect=engine.dialect)))  # rows in no set order
+    return {name: counts[name] for name in _count_names(select)}
+
+
+def _count_names(union: exp.Expression) -> list[str]:
+    """The count names of `window_counts.sql`, in the file's order: each part's literal."""
+    if isinstance(union, exp.Union):
+        return _count_names(union.left) + _count_names(union.right)
+    return [union.selects[0].name]
 
 
 def window_journeys(engine: Engine) -> dict[str, tuple[int, int, int]]:
