@@ -80,9 +80,8 @@ def _write_statements(target: str, mode: str, keys: tuple[str, ...]) -> tuple[st
     rows = exp.column(_ROWS)
     if mode == "view":
         return (_sql(_create(target, "VIEW", rows)),)
-    if mode == "temp":
-        count = exp.select(exp.Count(this=exp.Star())).from_(_table(target))
-        return _sql(_create(target, "TABLE", rows)), _sql(count)
+    if mode == "temp":  # one statement: DuckDB's CREATE TABLE AS returns how many rows
+        return (_sql(_create(target, "TABLE", rows)),)
     if mode == "append":  # one statement: DuckDB's INSERT returns how many rows it wrote
         return (_sql(exp.Insert(this=_table(target), expression=rows, by_name=True)),)
     if mode == "replace":
