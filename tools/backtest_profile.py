@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--hours", type=int, default=48)
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--top", type=int, default=30, help="Print this many steps or statements.")
     options = parser.parse_args()
     end = build(options.scale, options.root)
     steps: collections.Counter = collections.Counter()
@@ -93,7 +94,7 @@ def main() -> None:
     )
     windows = result.windows
     print(f"{windows} windows: {result.seconds}; totals {result.totals()}")
-    for name, seconds in (statements or steps).most_common(30):
+    for name, seconds in (statements or steps).most_common(options.top):
         print(f"{seconds / windows * 1000:8.1f} ms a window  {name}")
 
 
