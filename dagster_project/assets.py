@@ -2,8 +2,9 @@
 which write the window tables and the exports.
 
 Both are `multi_asset`s whose assets are the contract's tables (`tables.py`), and both call
-the same library functions as the CLI (`ingest_paths`, `run_and_export`); this module only
-maps Dagster's config and partitions onto them and reports what they did.
+the same library functions as the CLI (`ingest_paths`, `run_and_export`, or their Spark
+counterparts in `spark_pipeline`: the resource's `writer()` picks the engine); this module
+only maps Dagster's config and partitions onto them and reports what they did.
 
 Choices:
 - the window tables are partitioned by UTC hour from ORGJOURNEY_START (default 2026-10-01);
@@ -19,9 +20,11 @@ Choices:
 - `BackfillPolicy.single_run()`: a backfill over a range of hours is one run, one
   connection and one read of the journey files, processing the windows in order through the
   last partition's end, each window in its own transaction.
-- Both assets take the `orgjourney_warehouse` pool: DuckDB allows one writing process.
-- The asset checks are evaluated by the assets, on their connection, after the writes: the
-  window's over the windows of the run only.
+- Both assets take the `orgjourney_warehouse` pool: DuckDB allows one writing process, and
+  a Spark warehouse one writer (its lock).
+- The asset checks are evaluated by the assets after the writes, on the writer's connection
+  (on Spark, a reader of the committed tables): the window's over the windows of the run
+  only.
 """
 
 # No `from __future__ import annotations` here: Dagster reads the annotations of asset and
@@ -34,12 +37,11 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from pydantic import Field
 
 from orgjourney_pipeline import catalog, ingest, pipeline, reports, warehouse
+from orgjourney_pipeline.engines.spark.session import JavaMissing
 from orgjourney_pipeline.pipeline import processed_span
-from orgjourney_pipeline.settings import Settings
 from orgjourney_pipeline.timeutil import format_instant, parse_instant
 from orgjourney_pipeline.windows.plan import HOUR, floor_hour
 from orgjourney_pipeline.windows.run import RunReport
@@ -52,7 +54,7 @@ from .checks import (
     output_check_results,
     output_check_specs,
 )
-from .resources import OrgjourneyResource
+from .resources import OrgjourneyResource, WarehouseWriter
 
 # Every asset that writes the warehouse takes this pool. DuckDB allows one writing process per
 # file, so the Dagster instance gives the pool a limit of 1 (see dagster_project/dagster.yaml).
@@ -134,8 +136,8 @@ def inputs(
             f"loaded, {result.rows_duplicate} duplicate, {result.rows_rejected} rejected"
         )
 
-    with user_errors(), orgjourney.connect() as con:
-        report = ingest.ingest_paths(con, [inbox], as_of=as_of, progress=progress)
+    with user_errors(), orgjourney.writer() as writer:
+        report = writer.ingest([inbox], as_of=as_of, progress=progress)
         rejected = [result for result in report.files if result.status == "rejected"]
         if rejected:
             raise dg.Failure(
@@ -143,14 +145,18 @@ def inputs(
                 + "; ".join(result.message or result.file for result in rejected),
                 metadata={"files": dg.MetadataValue.md(_files_table(report.files))},
             )
-        materialized = [
-            dg.MaterializeResult(
-                asset_key=table,
-                metadata={**tables.table_metadata(con, table), **ingest_metadata(report, table)},
-            )
-            for table in tables.INPUT_TABLES
-        ]
-        results = input_check_results(con)
+        with writer.reading() as con:
+            materialized = [
+                dg.MaterializeResult(
+                    asset_key=table,
+                    metadata={
+                        **tables.table_metadata(con, table),
+                        **ingest_metadata(report, table),
+                    },
+                )
+                for table in tables.INPUT_TABLES
+            ]
+            results = input_check_results(con)
     yield from materialized
     yield from results
 
@@ -178,27 +184,27 @@ def build_journey_windows(partitions_def: dg.HourlyPartitionsDefinition) -> dg.A
         before the first processed window is history and is not recorded. The output checks
         then run over these windows.
         """
-        settings = orgjourney.settings()
         time_window = context.partition_time_window
         range_start, range_end = (
             tables.naive_utc(time_window.start),
             tables.naive_utc(time_window.end),
         )
-        with user_errors(), orgjourney.connect() as con:
-            report = process_windows(context, con, settings, range_start, range_end)
-            processed_now = {result.window.start: "this run" for result in report.windows}
-            since = min([range_start, *processed_now])
-            windows = pipeline.processed_windows(con, since, range_end)
-            events = tables.window_materializations(con, partitions_def, windows, processed_now)
-            if not events:
-                raise dg.Failure(
-                    f"nothing processed: the hours {format_instant(range_start)} .. "
-                    f"{format_instant(range_end)} lie before the first processed window, so "
-                    "their activity is history and they are never processed (SPEC section 2)"
+        with user_errors(), orgjourney.writer() as writer:
+            report = process_windows(context, writer, range_start, range_end)
+            with writer.reading() as con:
+                processed_now = {result.window.start: "this run" for result in report.windows}
+                since = min([range_start, *processed_now])
+                windows = pipeline.processed_windows(con, since, range_end)
+                events = tables.window_materializations(con, partitions_def, windows, processed_now)
+                if not events:
+                    raise dg.Failure(
+                        f"nothing processed: the hours {format_instant(range_start)} .. "
+                        f"{format_instant(range_end)} lie before the first processed window, so "
+                        "their activity is history and they are never processed (SPEC section 2)"
+                    )
+                results = output_check_results(
+                    con, windows[0].start, windows[-1].end, writer.settings.journeys
                 )
-            results = output_check_results(
-                con, windows[0].start, windows[-1].end, settings.journeys
-            )
         yield from events
         yield from results
 
@@ -207,8 +213,7 @@ def build_journey_windows(partitions_def: dg.HourlyPartitionsDefinition) -> dg.A
 
 def process_windows(
     context: dg.AssetExecutionContext,
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
+    writer: WarehouseWriter,
     range_start: datetime,
     range_end: datetime,
 ) -> RunReport:
@@ -223,25 +228,23 @@ def process_windows(
 
     # The warehouse continues after its last processed window; the range's start only
     # matters on a warehouse that has processed none (as `run --from`).
-    _, last_end = processed_span(con)
-    report = pipeline.run_and_export(
-        con,
-        settings,
-        range_end,
-        range_start if last_end is None else None,
-        on_window=on_window,
+    with writer.reading() as con:
+        _, last_end = processed_span(con)
+    report = writer.run_and_export(
+        range_end, range_start if last_end is None else None, on_window=on_window
     )
-    first_start, _ = processed_span(con)
-    for note in window_notes(report, range_start, range_end, first_start):
-        if note.startswith("journey stopped"):
-            context.log.warning(note)
-        else:
-            context.log.info(note)
-    if report.windows:
-        summary = reports.run_summary(
-            con, report.windows[0].window.start, report.windows[-1].window.end
-        )
-        context.log.info("journeys of the run:\n" + _journeys_table(summary))
+    with writer.reading() as con:
+        first_start, _ = processed_span(con)
+        for note in window_notes(report, range_start, range_end, first_start):
+            if note.startswith("journey stopped"):
+                context.log.warning(note)
+            else:
+                context.log.info(note)
+        if report.windows:
+            summary = reports.run_summary(
+                con, report.windows[0].window.start, report.windows[-1].window.end
+            )
+            context.log.info("journeys of the run:\n" + _journeys_table(summary))
     return report
 
 
@@ -254,6 +257,7 @@ def user_errors() -> Iterator[None]:
         warehouse.WarehouseBusy,
         catalog.PublishedVersionChanged,
         catalog.DeliveryRulesInvalid,
+        JavaMissing,
     ) as error:
         raise dg.Failure(str(error)) from error
 

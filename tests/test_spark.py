@@ -14,11 +14,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import test_dagster as dagster_tests
 import test_organizations_view as organizations_view
 from conftest import Scenario
 from hypothesis import HealthCheck, given, note, settings
 from test_reference import _version_bumped_audience_world, assert_same_tables
 
+from dagster_project.resources import OrgjourneyResource
 from orgjourney_pipeline.engines.spark.mirror import open_mirror
 from orgjourney_pipeline.engines.spark.storage import WINDOWS, SparkWarehouse
 from orgjourney_pipeline.faults import FAULT_ENV, InjectedFault
@@ -212,3 +214,50 @@ def test_the_organizations_view_lays_the_updates_over_the_snapshot_on_spark(tmp_
         "o1": ("Acme", ["VIP", "hot"], "gold", "ops"),
         "o2": ("Beta", ["Cold"], "silver", None),
     }
+
+
+def test_the_dagster_assets_run_on_spark_as_on_duckdb(tmp_path):
+    """The same assets on `engine: spark`: a backfill of two hours ingests, runs and checks
+    on Spark, and records the partitions, rows and check results DuckDB's resource does."""
+    resources = {}
+    for engine in ("duckdb", "spark"):
+        (tmp_path / engine).mkdir()
+        duckdb_world = dagster_tests.small_world(tmp_path / engine)
+        warehouse = tmp_path / engine / "spark-warehouse"
+        resources[engine] = (
+            duckdb_world
+            if engine == "duckdb"
+            else OrgjourneyResource(
+                **{**duckdb_world.model_dump(), "engine": engine, "warehouse": str(warehouse)}
+            )
+        )
+    tags = dagster_tests.backfill_tags("2026-01-05-09:00", "2026-01-05-10:00")
+    results = {
+        engine: dagster_tests.materialize(resource, tags=tags)
+        for engine, resource in resources.items()
+    }
+    spark_warehouse = SparkWarehouse(tmp_path / "spark" / "spark-warehouse")
+    assert spark_warehouse.visible_keys("runs")  # Spark's own tables, committed
+    assert not list((tmp_path / "spark").rglob("*.duckdb"))  # no DuckDB file written
+    sends = {engine: dagster_tests.sends(resource) for engine, resource in resources.items()}
+    assert sends["spark"] == sends["duckdb"]
+    assert [row[3] for row in sends["spark"]] == ["o2", "o1", "o1"]  # o2 at 09:00, o1 at 10:00
+
+    def recorded(result, asset):
+        return {
+            partition: metadata["dagster/row_count"]
+            for partition, metadata in dagster_tests.materialized(result, asset).items()
+        }
+
+    for asset in ("sends", "enrollments", "runs", "contacts"):
+        assert recorded(results["spark"], asset) == recorded(results["duckdb"], asset), asset
+    assert recorded(results["spark"], "sends") == {"2026-01-05-09:00": 1, "2026-01-05-10:00": 2}
+
+    def checks(result):
+        return {
+            (str(check.asset_key), check.check_name): check.passed
+            for check in result.get_asset_check_evaluations()
+        }
+
+    assert checks(results["spark"]) == checks(results["duckdb"])
+    assert checks(results["spark"]) and all(checks(results["spark"]).values())
