@@ -43,7 +43,7 @@ slow: $(STAMP)
 # The differential tests with more examples than the default run: `differential` (CI) draws
 # 25 new worlds per test, `differential-long` 1000 (hours on two cores); `differential-chunks`
 # runs the long profile as CHUNKS rounds of EXAMPLES new worlds per test, each round a run
-# that finishes and prints Hypothesis' statistics (how many examples passed).
+# that finishes and says so: CHUNKS x EXAMPLES examples of each test once all have passed.
 REFERENCE_PROFILES := -p orgjourney_reference.profiles tests/test_reference.py
 differential: $(STAMP)
 	$(BIN)/pytest -n 2 -p no:cacheprovider $(REFERENCE_PROFILES) --hypothesis-profile=extended
@@ -57,7 +57,7 @@ differential-chunks: $(STAMP)
 	@for round in $$(seq 1 $(CHUNKS)); do \
 	  echo "==> round $$round of $(CHUNKS): $(EXAMPLES) new worlds per differential test"; \
 	  ORGJOURNEY_CHUNK_EXAMPLES=$(EXAMPLES) $(BIN)/pytest -n 2 -p no:cacheprovider \
-	    $(REFERENCE_PROFILES) --hypothesis-profile=chunk --hypothesis-show-statistics || exit 1; \
+	    $(REFERENCE_PROFILES) --hypothesis-profile=chunk || exit 1; \
 	done
 
 # Crash and concurrency tests in rounds, and determinism; prints the totals.

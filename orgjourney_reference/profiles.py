@@ -5,7 +5,7 @@
 which CI runs) draws 25 new examples of each differential test; `long`
 (`make differential-long`) runs 1000 examples of each of the three, 3000 in all (hours on two
 cores); `chunk` draws `ORGJOURNEY_CHUNK_EXAMPLES` (default 50) new examples of each, so the
-long profile can run as rounds that each finish and report (`make differential-chunks`).
+long profile can run as rounds that each finish (`make differential-chunks`).
 The Hypothesis pytest plugin loads `--hypothesis-profile` before test modules are imported,
 so to select `long` load this module as a plugin too:
 
