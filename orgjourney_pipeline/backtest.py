@@ -168,9 +168,19 @@ def backtest(
                     params = {"window_start": window.start, "window_end": window.end}
                     engine.write(other_sends.sql(**params), "sends", "append")
                     if window is not before:
-                        kept = changes.unchanged(window) if window is not windows[0] else set()
+                        kept, touched = (
+                            changes.unchanged(window)
+                            if window is not windows[0]
+                            else (set(), False)
+                        )
                         done = run_window(
-                            engine, window, steps, load_seqs(window), catalog, frozenset(kept)
+                            engine,
+                            window,
+                            steps,
+                            load_seqs(window),
+                            catalog,
+                            frozenset(kept),
+                            touched,
                         )
                         window_seconds[window.start] = done.seconds
             result = _result(engine, journey, windows)
@@ -187,8 +197,10 @@ def backtest(
 class StateChanges:
     """The instants at which the CRM state the window's state steps read changes, read once:
     a backtest's scratch inputs do not change while its windows run, so a state step whose
-    state has no instant in a window's (start, end] keeps the table of the window before (the
-    organizations overlay also none of the journey's updates since, which its run adds)."""
+    state has no instant in a window's (start, end] keeps the table of the window before. The
+    organizations overlay is kept too when organizations were updated since (the journey's
+    own steps, which its run adds, or another journey's): their rows are computed again
+    (`13_organizations_at_touched`), the others' stand."""
 
     def __init__(self, engine: DuckDBEngine):
         self.engine = engine
@@ -197,15 +209,15 @@ class StateChanges:
         for state, at in engine.rows(sqlfiles.load("backtest/state_changes.sql").sql()):
             self.instants[state].append(at)  # in order (the query sorts them)
 
-    def unchanged(self, window: Window) -> set[str]:
-        """The states (`KEPT_STATE`) that window sees as the window before it did."""
+    def unchanged(self, window: Window) -> tuple[set[str], bool]:
+        """The states (`KEPT_STATE`) that window sees as the window before it did, and whether
+        organizations were updated since (their overlay rows to compute again)."""
         unchanged = {state for state in KEPT_STATE if not self._changes(state, window)}
+        updated = False
         if "organizations_changed" in unchanged:
             bounds = {"window_start": window.start, "window_end": window.end}
             [(updated,)] = self.engine.rows(self.updates_between.sql(**bounds))
-            if updated:
-                unchanged.remove("organizations_changed")
-        return unchanged
+        return unchanged, bool(updated)
 
     def _changes(self, state: str, window: Window) -> bool:
         instants = self.instants[state]

@@ -32,6 +32,9 @@ RECORD_RUN = "96_record_run"  # the ledger row: written last, after the counts a
 # (`run_window`'s `kept`): the organizations snapshot, the organizations with the journeys'
 # updates laid over it, and the subscriptions in effect.
 KEPT_STATE = frozenset({"org_snapshot_changed", "organizations_changed", "subscriptions_changed"})
+# The `when` parameter of the step that brings a kept organizations overlay up to date for the
+# organizations updated since the window before (`run_window`'s `touched`).
+OVERLAY_TOUCHED = "organizations_touched"
 
 
 @dataclass
@@ -61,18 +64,24 @@ def run_window(
     load_seq: int,
     catalog: journey_catalog.JourneyCatalog,
     kept: frozenset[str] = frozenset(),
+    touched: bool = False,
 ) -> WindowResult:
     """Run every step of one window, its ledger row last (the caller owns the transaction).
 
     `kept` names state steps (`KEPT_STATE`) not to recompute: their tables of the previous
-    window on this connection still hold, as their caller knows.
+    window on this connection still hold, as their caller knows. `touched` says the kept
+    organizations overlay holds but for the organizations updated since the window before's
+    start, which it computes again.
     """
     if not kept <= KEPT_STATE:
         raise ValueError(f"not state a window can keep: {sorted(kept - KEPT_STATE)}")
+    if touched and "organizations_changed" not in kept:
+        raise ValueError("only a kept organizations overlay is brought up to date")
     started_at, clock = utc_now(), time.perf_counter()
     params = window_parameters(engine, window, load_seq)
     params["started_at"] = started_at
     params.update(dict.fromkeys(kept, False))
+    params[OVERLAY_TOUCHED] = touched
     compiled = prepare_journeys(engine, catalog, window, load_seq)
     result = WindowResult(window, {}, 0.0)
 
@@ -158,4 +167,5 @@ def window_parameters(engine: Engine, window: Window, load_seq: int) -> dict[str
         # The activity rollup's recent part is merged in once a day, and in the first window.
         "compact_activity": previous is None or window.end.time() == dt_time(0),
         **dict.fromkeys(KEPT_STATE, True),  # recomputed, unless `run_window` keeps them
+        OVERLAY_TOUCHED: False,
     }
