@@ -21,10 +21,13 @@ Unsubscribes are judged as the run knew them: an unsubscribe counts for a send i
 occurred before the send's run and was processed by that run or an earlier one (a late
 arrival could not have stopped it); the CRM's subscription rows as of the run, with the later
 of the two winning as in SPEC section 3; the audience is that of the send's own journey
-version. Snapshots (subscriptions, memberships) are judged by the history known now: one that
-arrives after the windows it dates into were processed can make their sends fail a check,
-which is worth knowing. The differential tests hold these rules to the engine's: every output
-check passes on the engine's warehouse for every generated world.
+version. Snapshots (subscriptions, memberships) are judged by the history known now, which is
+what a run saw unless a snapshot dated before the run was loaded after it (a late file
+rewrote the history): the sends of such a run are not judged by that kind of snapshot, since
+a file the run had not loaded could not have stopped them. The differential tests hold these
+rules to the engine's: every output check passes on the engine's warehouse for every
+generated world (a world's snapshot loaded late found the subscriptions check judging by the
+rewritten history).
 
 Great Expectations is imported inside the functions that use it, so commands that do not
 check start fast.

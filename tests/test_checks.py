@@ -201,6 +201,27 @@ def test_a_memberships_snapshot_loaded_after_the_send_does_not_fail_the_check(ra
     assert results(ran, "outputs")["sends_to_members"].passed
 
 
+def test_a_subscriptions_snapshot_loaded_after_the_send_does_not_fail_the_check(ran):
+    """Judged as the run knew it: a late file saying `ok` had left the newsletter before its
+    sends (a run's subscriptions are those it had loaded, as its memberships)."""
+    sent = ran.rows(
+        "select count(*) from sends where contact_id = 'ok' and run_at > ?", at("09:05")
+    )
+    assert sent[0][0] > 0
+    ran.subscriptions(
+        ("global", "*", "unsubscribed"),
+        ("news", "newsletter", "unsubscribed"),
+        ("ok", "newsletter", "unsubscribed"),
+        at=at("09:05"),
+    )
+    ran.run(at("13:00"))
+    now_out = (
+        "select status from subscription_versions where contact_id = 'ok' and valid_to is null"
+    )
+    assert ran.rows(now_out) == [("unsubscribed",)]
+    assert results(ran, "outputs")["sends_not_unsubscribed"].passed
+
+
 FIRST_SEND = "(select * from sends order by send_id limit 1)"
 
 # case -> statements that break one rule, the checks that must fail, an example substring

@@ -3,13 +3,27 @@
 -- enrollment stays on the version it entered, as sql/window/80_recipients.sql). The rule of
 -- sql/window/36_unsubscribed_contacts.sql over history: an unsubscribe counts if it occurred
 -- before the send's run and was processed by that run or an earlier one; the CRM's rows are
--- those as of the run; per contact and audience the later of the two wins.
+-- those as of the run; per contact and audience the later of the two wins. A run saw the
+-- subscriptions loaded by then: where a subscriptions snapshot in effect at the run was
+-- loaded after it (history rewritten by a late file), today's history is not what the run
+-- saw, and its sends are not judged (as `sends_to_members.sql` does with memberships).
 -- grain: one row per send and audience it was unsubscribed from
 -- params: $since, $until
 with scoped_sends as (
     select send_id, run_at, journey_id, journey_version, contact_id
     from sends
-    where run_at > $since and run_at <= $until
+    where
+        run_at > $since and run_at <= $until
+        and not exists (
+            select 1
+            from runs
+            inner join snapshot_files
+                on
+                    snapshot_files.kind = 'subscriptions'
+                    and snapshot_files.snapshot_at <= runs.window_end
+                    and snapshot_files.load_seq > runs.load_seq_through
+            where runs.window_end = sends.run_at
+        )
 ),
 
 send_audiences as (
