@@ -7,6 +7,7 @@ figures, that every journey shape validates, and the CLI command's JSON.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -211,6 +212,13 @@ def test_the_cli_writes_the_json(tmp_path: Path) -> None:
     assert set(figures) >= REQUIRED_KEYS
     assert figures["growth"] is None and figures["reference_speedup"] is None
     assert "ratio" in outcome.output
+    # Without a terminal (a log, a pipe) each phase is a line of its own, with the time taken.
+    phases = [line for line in outcome.output.splitlines() if re.match(r"\[\d+:\d\d:\d\d\] ", line)]
+    options = bench.BenchOptions(
+        scale="xs", journeys=3, windows=5, backfill=1, growth=False, reference=False, enrollments=40
+    )
+    assert len(phases) == bench.phase_count(options), phases
+    assert any("catch-up" in line for line in phases)
     # The generated enrollments are in the warehouse, each once, and the windows moved them.
     assert figures["generated_enrollments"] == 40
     with duckdb.connect(str(tmp_path / "work" / "main.duckdb"), read_only=True) as con:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -92,9 +93,14 @@ def bench(
         console=errors,
     ) as progress:
         task = progress.add_task("bench", total=total)
+        started = time.monotonic()
 
         def advance(phase: str) -> None:
             progress.update(task, description=phase, advance=1)
+            if not errors.is_terminal:  # a log or a pipe, where the bar draws nothing
+                elapsed = int(time.monotonic() - started)
+                stamp = f"{elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+                errors.print(f"[{stamp}] {phase}", markup=False)
 
         if charts_dir:
             result = benchmark.run_sweeps(
