@@ -24,6 +24,7 @@ from dagster_project.resources import OrgjourneyResource
 from orgjourney_pipeline.engines.spark.mirror import open_mirror
 from orgjourney_pipeline.engines.spark.storage import WINDOWS, SparkWarehouse
 from orgjourney_pipeline.faults import FAULT_ENV, InjectedFault
+from orgjourney_pipeline.windows import steps as window_steps
 from orgjourney_reference.model import HOUR, TABLES, sort_rows
 from orgjourney_reference.world import Driver, World, run_engine, worlds
 
@@ -149,27 +150,36 @@ def test_a_window_that_crashed_is_invisible_and_redone_cleanly(tmp_path, monkeyp
     assert_same_tables(driver.tables(), expected, "spark after a crash", "duckdb")
 
 
-def test_a_crash_at_every_commit_point_of_a_window_is_invisible_and_redone(tmp_path, monkeypatch):
-    """The window's commit writes its tables' partitions one by one, `runs` last: a crash
-    after any of them leaves readers seeing nothing of the window, and after every such crash
-    in turn the next run gives the tables of a run that never crashed. A crash after `runs`
-    (the window committed, its old states not yet removed) leaves the window whole."""
+def test_a_crash_at_every_step_and_commit_point_of_a_window_is_invisible_and_redone(
+    tmp_path, monkeypatch
+):
+    """As DuckDB's crash tests: a fault at every step of the window's SQL, then at every point
+    of its commit, which writes its tables' partitions one by one, `runs` last. A crash at any
+    of them leaves readers seeing nothing of the window, and after every such crash in turn
+    the next run gives the tables of a run that never crashed. A crash after `runs` (the
+    window committed, its old states not yet removed) leaves the window whole."""
     driver, expected, start, through = _one_run_ingested(tmp_path)
+    steps = [
+        step.name
+        for entry in window_steps.load_steps()
+        for step in (entry.steps if isinstance(entry, window_steps.LoopGroup) else (entry,))
+    ]
     # `exported_windows` is not in the window's commit: the exports write it after it.
     outside = (WINDOWS.marker, "exported_windows")
     before_marker = [table for table in WINDOWS.tables if table not in outside]
+    points = [*steps, *(f"spark_commit_{table}" for table in before_marker)]
     crashed = []
-    for table in before_marker:
-        monkeypatch.setenv(FAULT_ENV, f"raise:spark_commit_{table}")
+    for point in points:
+        monkeypatch.setenv(FAULT_ENV, f"raise:{point}")
         try:
             driver.cli("run", "--from", start, "--through", through)
         except InjectedFault:
-            crashed.append(table)
-            assert driver.runs() == [], table
-            assert all(rows == [] for rows in driver.tables().values()), table
+            crashed.append(point)
+            assert driver.runs() == [], point
+            assert all(rows == [] for rows in driver.tables().values()), point
             continue
-        raise AssertionError(f"the window committed without writing {table}")
-    assert crashed == before_marker
+        raise AssertionError(f"the window committed without reaching {point}")
+    assert crashed == points
     monkeypatch.setenv(FAULT_ENV, f"raise:spark_commit_{WINDOWS.marker}")
     with pytest.raises(InjectedFault):
         driver.cli("run", "--from", start, "--through", through)
