@@ -37,6 +37,7 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from pydantic import Field
 
 from orgjourney_pipeline import catalog, ingest, pipeline, reports, warehouse
@@ -192,6 +193,7 @@ def build_journey_windows(partitions_def: dg.HourlyPartitionsDefinition) -> dg.A
         with user_errors(), orgjourney.writer() as writer:
             report = process_windows(context, writer, range_start, range_end)
             with writer.reading() as con:
+                log_run(context, con, report, range_start, range_end)
                 processed_now = {result.window.start: "this run" for result in report.windows}
                 since = min([range_start, *processed_now])
                 windows = pipeline.processed_windows(con, since, range_end)
@@ -217,7 +219,7 @@ def process_windows(
     range_start: datetime,
     range_end: datetime,
 ) -> RunReport:
-    """`orgjourney run` through the range's end, logging each window and what it did."""
+    """`orgjourney run` through the range's end, logging each window as it commits."""
 
     def on_window(result: WindowResult) -> None:
         window = result.window
@@ -228,24 +230,32 @@ def process_windows(
 
     # The warehouse continues after its last processed window; the range's start only
     # matters on a warehouse that has processed none (as `run --from`).
-    with writer.reading() as con:
+    with writer.reading(["runs"]) as con:
         _, last_end = processed_span(con)
-    report = writer.run_and_export(
+    return writer.run_and_export(
         range_end, range_start if last_end is None else None, on_window=on_window
     )
-    with writer.reading() as con:
-        first_start, _ = processed_span(con)
-        for note in window_notes(report, range_start, range_end, first_start):
-            if note.startswith("journey stopped"):
-                context.log.warning(note)
-            else:
-                context.log.info(note)
-        if report.windows:
-            summary = reports.run_summary(
-                con, report.windows[0].window.start, report.windows[-1].window.end
-            )
-            context.log.info("journeys of the run:\n" + _journeys_table(summary))
-    return report
+
+
+def log_run(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    report: RunReport,
+    range_start: datetime,
+    range_end: datetime,
+) -> None:
+    """The run's notes, and what each journey did in its windows (read after the run)."""
+    first_start, _ = processed_span(con)
+    for note in window_notes(report, range_start, range_end, first_start):
+        if note.startswith("journey stopped"):
+            context.log.warning(note)
+        else:
+            context.log.info(note)
+    if report.windows:
+        summary = reports.run_summary(
+            con, report.windows[0].window.start, report.windows[-1].window.end
+        )
+        context.log.info("journeys of the run:\n" + _journeys_table(summary))
 
 
 @contextmanager

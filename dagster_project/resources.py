@@ -119,7 +119,7 @@ class OrgjourneyResource(dg.ConfigurableResource):
         if settings.engine == "spark":
             from orgjourney_pipeline import spark_pipeline
 
-            yield SparkWriter(settings, spark_pipeline.open_engine(settings), self)
+            yield SparkWriter(settings, spark_pipeline.open_engine(settings))
         else:
             with self.connect() as con:
                 yield DuckDBWriter(settings, con)
@@ -139,8 +139,11 @@ class WarehouseWriter(Protocol):
         on_window: Callable[[WindowResult], None],
     ) -> RunReport: ...
 
-    def reading(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-        """A connection that sees what this writer has committed."""
+    def reading(
+        self, tables: Sequence[str] | None = None
+    ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A connection that sees what this writer has committed: every table, or at least
+        `tables` (on Spark each read copies the committed rows of what it reads)."""
         ...
 
 
@@ -158,7 +161,7 @@ class DuckDBWriter:
         return pipeline.run_and_export(self.con, self.settings, through, start, on_window=on_window)
 
     @contextmanager
-    def reading(self):
+    def reading(self, tables=None):
         yield self.con
 
 
@@ -168,7 +171,6 @@ class SparkWriter:
 
     settings: Settings
     engine: object  # engines.spark.SparkEngine (pyspark is imported only on this engine)
-    resource: OrgjourneyResource
 
     def ingest(self, paths, **options):
         from orgjourney_pipeline import spark_pipeline
@@ -183,6 +185,11 @@ class SparkWriter:
         )
 
     @contextmanager
-    def reading(self):
-        with self.resource.connect(read_only=True) as con:
+    def reading(self, tables=None):
+        from orgjourney_pipeline import spark_pipeline
+
+        con = spark_pipeline.open_reader(self.settings, tables)
+        try:
             yield con
+        finally:
+            con.close()

@@ -45,9 +45,12 @@ def open_engine(settings: Settings) -> SparkEngine:
     return SparkEngine(session, SparkWarehouse(settings.warehouse))
 
 
-def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """The committed tables of the Spark warehouse, read by an embedded DuckDB."""
-    return open_mirror(SparkWarehouse(settings.warehouse))
+def open_reader(
+    settings: Settings, tables: Sequence[str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """The committed tables of the Spark warehouse (or of `tables` only), read by an embedded
+    DuckDB."""
+    return open_mirror(SparkWarehouse(settings.warehouse), tables)
 
 
 def ingest(engine: SparkEngine, paths: Sequence[Path], **options):
