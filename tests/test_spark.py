@@ -159,11 +159,7 @@ def test_a_crash_at_every_step_and_commit_point_of_a_window_is_invisible_and_red
     the next run gives the tables of a run that never crashed. A crash after `runs` (the
     window committed, its old states not yet removed) leaves the window whole."""
     driver, expected, start, through = _one_run_ingested(tmp_path)
-    steps = [
-        step.name
-        for entry in window_steps.load_steps()
-        for step in (entry.steps if isinstance(entry, window_steps.LoopGroup) else (entry,))
-    ]
+    steps = [step.name for step in window_steps.flat_steps(window_steps.load_steps())]
     # `exported_windows` is not in the window's commit: the exports write it after it.
     outside = (WINDOWS.marker, "exported_windows")
     before_marker = [table for table in WINDOWS.tables if table not in outside]

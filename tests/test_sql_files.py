@@ -25,10 +25,7 @@ def test_every_sql_file_parses_and_opens_with_a_comment(path):
 
 
 def _flat_steps() -> list[sqlsteps.SqlStep]:
-    steps = []
-    for entry in sqlsteps.load_steps():
-        steps.extend(entry.steps if isinstance(entry, sqlsteps.LoopGroup) else [entry])
-    return steps
+    return sqlsteps.flat_steps(sqlsteps.load_steps())
 
 
 def test_window_steps_are_selects_with_a_known_write_mode():

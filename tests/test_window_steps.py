@@ -54,10 +54,9 @@ def _cases() -> list:
 
 
 def _step(name: str) -> window_steps.SqlStep:
-    for entry in window_steps.load_steps():
-        for step in entry.steps if isinstance(entry, window_steps.LoopGroup) else (entry,):
-            if step.name == name:
-                return step
+    for step in window_steps.flat_steps(window_steps.load_steps()):
+        if step.name == name:
+            return step
     raise LookupError(f"no window step {name}")
 
 

@@ -24,7 +24,7 @@ first step are none (the step walk: every enrollment moves one step per iteratio
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -143,10 +143,19 @@ def _parsed_steps(
                 entries.append(LoopGroup(path.name, group))
         elif path.suffix == ".sql":
             entries.append(parse_step(path))
-    for entry in entries:  # render the templates and name their inputs now, not in a window
-        for step in entry.steps if isinstance(entry, LoopGroup) else (entry,):
-            _ = step.template, step.parameters, step.compiled_relations
+    for step in flat_steps(entries):  # render the templates and name inputs now, not in a window
+        _ = step.template, step.parameters, step.compiled_relations
     return tuple(entries)
+
+
+def flat_steps(entries: Iterable[SqlStep | LoopGroup]) -> list[SqlStep]:
+    """Every step of `entries` in the order of a window's first pass, a loop group's steps in
+    its place."""
+    return [
+        step
+        for entry in entries
+        for step in (entry.steps if isinstance(entry, LoopGroup) else (entry,))
+    ]
 
 
 def parse_step(path: Path) -> SqlStep:
