@@ -12,12 +12,16 @@ import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
 
 from orgjourney_pipeline import warehouse
-from orgjourney_pipeline.ingest import file_kind, ingest_paths, read_as_of
+from orgjourney_pipeline.ingest import file_kind, ingest_paths, read_as_of, sql
 
 T1, T2, T3 = datetime(2026, 1, 1), datetime(2026, 1, 2), datetime(2026, 1, 3)
 
@@ -25,10 +29,13 @@ T1, T2, T3 = datetime(2026, 1, 1), datetime(2026, 1, 2), datetime(2026, 1, 3)
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def write(path: Path, content: str | list[dict] | pa.Table) -> Path:
-    """A file in the format its name says: CSV text, JSON Lines rows, or an Arrow table."""
+def write(path: Path, content: str | bytes | list[dict] | pa.Table) -> Path:
+    """A file in the format its name says: CSV text, JSON Lines rows, an Arrow table, or
+    bytes as they are."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, pa.Table):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, pa.Table):
         pq.write_table(content, path)
     elif isinstance(content, list):
         path.write_text("".join(json.dumps(row) + "\n" for row in content), encoding="utf-8")
@@ -688,6 +695,58 @@ def test_activities_are_deduplicated_by_event_id_across_and_within_files(con, tm
     assert rows(con, "select count(*) from rejected_rows") == [(0,)]
 
 
+def test_a_duplicate_of_a_stored_event_is_found_at_either_end_of_the_files_id_range(con, tmp_path):
+    # The anti-join reads only the stored ids between the file's least and greatest: ids at
+    # both bounds, and stored ids outside them, must still be told apart exactly.
+    load(con, tmp_path / "activities-1.jsonl", [event(i) for i in ("a", "e1", "m", "e9", "z")])
+    again = load(con, tmp_path / "activities-2.jsonl", [event(i) for i in ("e1", "e5", "e9")])
+    assert (again.rows_loaded, again.rows_duplicate) == (1, 2)
+    assert rows(con, "select event_id from activities where load_seq = 2") == [("e5",)]
+
+
+def test_activity_files_of_one_call_dedupe_in_file_order_and_each_has_its_ledger_row(con, tmp_path):
+    paths = [
+        write(
+            tmp_path / "activities-1.csv",
+            "event_id,contact_id,activity_type,occurred_at\n"
+            "e1,c1,x,2026-01-05T09:00:00\ne2,c1,x,2026-01-05T09:00:00\n",
+        ),
+        write(tmp_path / "activities-2.parquet", pa.Table.from_pylist([event("e2"), event("e3")])),
+        write(tmp_path / "activities-3.jsonl", [event("e3"), event("e3"), event("e4")]),
+    ]
+    report = ingest_paths(con, paths)
+    counts = [(f.rows_total, f.rows_loaded, f.rows_duplicate) for f in report.files]
+    assert counts == [(2, 2, 0), (2, 1, 1), (3, 1, 2)]
+    assert rows(con, "select event_id, load_seq from activities order by 1") == [
+        ("e1", 1),
+        ("e2", 1),
+        ("e3", 2),
+        ("e4", 3),
+    ]
+    assert rows(con, "select file, rows_loaded from ingested_files order by load_seq") == [
+        (str(path), loaded) for path, (_, loaded, _) in zip(paths, counts, strict=True)
+    ]
+
+
+def test_an_activity_file_rejected_whole_among_others_costs_only_itself(con, tmp_path):
+    # The files of a call load together in one transaction; a file rejected whole rolls
+    # that back, and the files load one by one: the others load, each row accounted for.
+    paths = [
+        write(tmp_path / "activities-1.jsonl", [event("e1"), event("e2")]),
+        write(tmp_path / "activities-2.parquet", b"not parquet"),
+        write(tmp_path / "activities-3.csv", "event_id,contact_id\ne3,c1\n"),
+        write(tmp_path / "activities-4.jsonl", [event("e2"), event("e4")]),
+    ]
+    report = ingest_paths(con, paths)
+    assert [f.status for f in report.files] == ["loaded", "rejected", "rejected", "loaded"]
+    assert "activities-2.parquet" in report.files[1].message
+    assert "activity_type" in report.files[2].message
+    assert (report.files[3].rows_loaded, report.files[3].rows_duplicate) == (1, 1)
+    assert all(accounted(f) for f in report.files if f.status == "loaded")
+    assert rows(con, "select event_id from activities order by 1") == [("e1",), ("e2",), ("e4",)]
+    assert rows(con, "select count(*) from ingested_files") == [(2,)]
+
+
 def test_activity_properties_may_be_an_object_or_text_holding_one(con, tmp_path):
     load(
         con,
@@ -1009,6 +1068,66 @@ def test_ingest_exits_1_naming_the_file_and_the_column_of_a_whole_file_reject(
 
 
 # --- fault points ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["ingest_staged", "ingest_file"])
+def test_a_fault_inside_a_group_of_activity_files_leaves_the_group_whole_or_not_at_all(
+    con, tmp_path, monkeypatch, point
+):
+    from orgjourney_pipeline.faults import FAULT_ENV, InjectedFault
+
+    paths = [write(tmp_path / f"activities-{n}.jsonl", [event(f"e{n}")]) for n in (1, 2, 3)]
+    monkeypatch.setenv(FAULT_ENV, f"raise:{point}")
+    with pytest.raises(InjectedFault):
+        ingest_paths(con, paths)
+    committed = rows(con, "select count(*) from ingested_files")[0][0]
+    assert committed == (3 if point == "ingest_file" else 0)
+    assert rows(con, "select count(*) from activities") == [(committed,)]
+    monkeypatch.delenv(FAULT_ENV)
+    again = ingest_paths(con, paths).files
+    assert [f.status for f in again] == ["already_loaded" if committed else "loaded"] * 3
+    assert rows(con, "select event_id from activities order by 1") == [("e1",), ("e2",), ("e3",)]
+
+
+@settings(max_examples=300, deadline=None)
+@example(" ")
+@example("   ")
+@example("\t")
+@example(" {}")
+@example("{} ")
+@example("[1]")
+@example('{"a":1} x')
+@example('{"a":1}')
+@example("{")
+@example("")
+@example('{"a":NaN}')
+@given(
+    st.text(alphabet=st.sampled_from(' \t\n{}[]":,a1.-eE\\'), max_size=10)
+    | st.from_regex(r"\s*\{.*\}\s*", fullmatch=True)
+    | st.text(max_size=6)
+)
+def test_the_fast_blank_and_json_object_checks_give_the_values_of_their_definitions(text):
+    # blank_is_null and json_object skip work on the common values; their definitions are
+    # `trim(t) <> ''` and "try_cast to JSON is an object", and they must agree on any text.
+    expressions = [
+        sql.expression("blank_is_null", text=exp.column("t")),
+        exp.Case(ifs=[exp.If(this=exp.condition("trim(t) <> ''"), true=exp.column("t"))]),
+        sql.expression("json_object", text=exp.column("t")),
+        exp.condition(
+            "case when json_type(try_cast(t as json)) = 'OBJECT' then try_cast(t as json) end"
+        ),
+    ]
+    select = ", ".join(e.sql(dialect="duckdb") for e in expressions)
+    try:
+        fast_blank, blank, fast_json, json_object = _MEMORY.execute(
+            f"select {select} from (select ?::varchar as t)", [text]
+        ).fetchone()
+    except UnicodeError:  # a lone surrogate: Python cannot hand it to DuckDB
+        return
+    assert (fast_blank, fast_json) == (blank, json_object)
+
+
+_MEMORY = duckdb.connect()
 
 
 @pytest.mark.parametrize("point", ["ingest_staged", "ingest_file"])
