@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import psutil
+from sqlglot import exp
 
 from orgjourney_pipeline import sqlfiles, warehouse
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
@@ -41,6 +42,8 @@ TARGETS = (
     ("backfill_s_per_window", "<=", 0.8, "m"),
     ("reference_speedup", ">=", 50.0, "s"),
     ("backtest_s", "<=", 300.0, "m"),  # 30 days (720 windows) of one journey
+    ("ingest_activities_rows_per_s", ">=", 3_000_000, "l"),  # Parquet, the history
+    ("ingest_hour_growth", "<=", 1.2, "l"),  # an hour's files, 4x history against 1x
 )
 
 
@@ -145,6 +148,7 @@ class Measured:
     """What the hour-by-hour phase measured in each measured window, in order."""
 
     hour_ingest: list[tuple[int, float]] = field(default_factory=list)  # (rows, seconds)
+    hour_ingest_1x: list[float] = field(default_factory=list)  # seconds, the 1x twin
     lower_bounds: list[dict[str, float]] = field(default_factory=list)  # part -> seconds
     executions: list[int] = field(default_factory=list)  # step runs of the main window
 
@@ -178,9 +182,35 @@ def window_figures(result: dict[str, Any], measured: list[WindowResult], runs: M
     result["entries_per_window"] = round(
         statistics.median(w.counts.get("57_new_enrollments", 0) for w in measured)
     )
-    rows = sum(r for r, _ in runs.hour_ingest)
+    rows, seconds = sum(r for r, _ in runs.hour_ingest), sum(s for _, s in runs.hour_ingest)
     result["ingest_hour_rows"] = round(rows / len(runs.hour_ingest))
-    result["ingest_hour_rows_per_s"] = round(rows / sum(s for _, s in runs.hour_ingest))
+    result["ingest_hour_rows_per_s"] = round(rows / seconds)
+    # The same hours' files into the warehouse with 1x history: flat in history is ~1.
+    result["ingest_hour_growth"] = (
+        round(seconds / sum(runs.hour_ingest_1x), 3) if runs.hour_ingest_1x else None
+    )
+
+
+def ingest_bound(path: Path, files: list[Path]) -> float:
+    """Seconds DuckDB alone takes to load `files` into a fresh warehouse's `activities`."""
+    con = warehouse.connect(path)
+    try:
+        clock = time.perf_counter()
+        paths = exp.Array(expressions=[exp.Literal.string(str(file)) for file in files])
+        con.execute(bench_sql("ingest_bound", files=paths))
+        return time.perf_counter() - clock
+    finally:
+        con.close()
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def ingest_figures(result: dict[str, Any], rows: int, seconds: float, bound_s: float) -> None:
+    """The history's activity files: rows per second loaded, and against DuckDB alone."""
+    result["ingest_activities_rows"] = rows
+    result["ingest_activities_rows_per_s"] = round(rows / seconds)
+    result["ingest_bound_rows_per_s"] = round(rows / bound_s)
+    result["ingest_ratio"] = round(seconds / bound_s, 2)
 
 
 def growth_figures(

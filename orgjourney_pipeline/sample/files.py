@@ -30,6 +30,13 @@ FORMAT_PLANS: dict[str, dict[str, Any]] = {
         "subscriptions": "parquet",
         "activities": ("parquet",),
     },
+    "csv": {
+        "organizations": "csv",
+        "contacts": "csv",
+        "memberships": "csv",
+        "subscriptions": "csv",
+        "activities": ("csv",),
+    },
 }
 
 
