@@ -67,6 +67,12 @@ def test_the_figures_are_sane(result: dict) -> None:
     assert result["lower_bound_s"] > 0
     assert result["ratio"] == pytest.approx(result["window_s"] / result["lower_bound_s"], 0.01)
     assert result["growth"] > 0 and result["backfill_s_per_window"] > 0
+    # The backfill's windows and the invocation's own work add up to its seconds per window.
+    windows = result["backfill_window_seconds"]
+    assert len(windows) == result["backfill_windows"]
+    total = sum(windows) + result["backfill_invocation_s"]
+    assert total / len(windows) == pytest.approx(result["backfill_s_per_window"], abs=2e-3)
+    assert set(result["backfill_phases_s"]) >= set(result["phases_s"])
     assert result["ingest_rows_per_s"] > 0 and result["ingest_hour_rows_per_s"] > 0
     # The activity files are most of the history, measured beside DuckDB alone on them.
     assert 0.5 * result["ingest_history_rows"] < result["ingest_activities_rows"]

@@ -215,8 +215,7 @@ class _Bench:
                 journeys_dir=self.journeys_dir,
             )
             elapsed = time.perf_counter() - clock
-            self.result["backfill_windows"] = len(report.windows)
-            self.result["backfill_s_per_window"] = round(elapsed / len(report.windows), 4)
+            measure.backfill_figures(self.result, report.windows, elapsed)
         else:
             self.result["backfill_s_per_window"] = None
         self.rss.mark("backfill")

@@ -213,6 +213,20 @@ def ingest_figures(result: dict[str, Any], rows: int, seconds: float, bound_s: f
     result["ingest_ratio"] = round(seconds / bound_s, 2)
 
 
+def backfill_figures(result: dict[str, Any], windows: list[WindowResult], elapsed: float) -> None:
+    """The backfill's figures: seconds per window of the invocation, and where they go."""
+    result["backfill_windows"] = len(windows)
+    result["backfill_s_per_window"] = round(elapsed / len(windows), 4)
+    result["backfill_window_seconds"] = [round(w.seconds, 4) for w in windows]
+    result["backfill_window_s"] = round(statistics.median(w.seconds for w in windows), 4)
+    # Reading the journey files and checking their SQL, once for the invocation.
+    result["backfill_invocation_s"] = round(elapsed - sum(w.seconds for w in windows), 3)
+    result["backfill_phases_s"] = median_phases(windows)
+    result["backfill_python_overhead_s"] = round(
+        statistics.median(w.seconds - sum(w.step_seconds.values()) for w in windows), 4
+    )
+
+
 def growth_figures(
     result: dict[str, Any], measured: list[WindowResult], quarter: list[WindowResult] | None
 ) -> None:
