@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
@@ -36,14 +37,11 @@ def read_yaml(text: str) -> YamlDocument:
     """Parse the text of one journey file."""
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
-    try:
-        too_deep = _too_deep(yaml, text)
-    except MarkedYAMLError:
-        too_deep = None  # not valid YAML: loading it says where
-    if too_deep is not None:
-        return YamlDocument(syntax_error=too_deep)
+    yaml.Composer = _DepthLimitedComposer
     try:
         document = yaml.load(io.StringIO(text))
+    except _TooDeep as too_deep:
+        return YamlDocument(syntax_error=(too_deep.line, too_deep.message))
     except MarkedYAMLError as error:
         return YamlDocument(syntax_error=syntax_error(error, text))
     except Exception as error:  # ruamel raises several unmarked errors on odd input
@@ -96,25 +94,42 @@ def _excerpt(text: str, mark) -> str:
     return f"\n    {shown}\n    {' ' * min(mark.column, len(shown))}^"
 
 
-def _too_deep(yaml: YAML, text: str) -> tuple[int, str] | None:
-    """The first line where lists and mappings nest deeper than a journey file may, if any.
+class _TooDeep(Exception):
+    """Lists and mappings nest deeper than a journey file may, from this line on."""
 
-    Reading the document is recursive (a file nested thousands deep would exhaust Python's
-    stack), while the parser's events are not: they are counted first.
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+        self.message = (
+            f"lists and mappings nest more than {MAX_YAML_DEPTH} levels deep here; "
+            "a journey file nests far less (a filter at most 16 levels)"
+        )
+
+
+class _DepthLimitedComposer(Composer):
+    """ruamel's composer, refusing lists and mappings nested deeper than `MAX_YAML_DEPTH`.
+
+    Composing is recursive (a file nested thousands deep would exhaust Python's stack),
+    while the parser under it is not: each list or mapping is counted as it starts, so the
+    document is read in one pass and the recursion never goes past the limit.
     """
-    depth = 0
-    for event in yaml.parse(io.StringIO(text)):
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                line = event.start_mark.line + 1
-                return line, (
-                    f"lists and mappings nest more than {MAX_YAML_DEPTH} levels deep here; "
-                    "a journey file nests far less (a filter at most 16 levels)"
-                )
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-    return None
+
+    collections = 0
+
+    def compose_sequence_node(self, anchor: Any) -> Any:
+        return self._nested(super().compose_sequence_node, anchor)
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        return self._nested(super().compose_mapping_node, anchor)
+
+    def _nested(self, compose: Any, anchor: Any) -> Any:
+        self.collections += 1
+        if self.collections > MAX_YAML_DEPTH:
+            raise _TooDeep(self.parser.peek_event().start_mark.line + 1)
+        try:
+            return compose(anchor)
+        finally:
+            self.collections -= 1
 
 
 def _alias_problem(yaml: YAML, text: str) -> tuple[int, str] | None:
