@@ -53,6 +53,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
     phases: list[str] = []
     figures = bench.run_bench(options, progress=phases.append)
     figures["_phases"] = phases
+    figures["_workdir"] = options.workdir
     return figures
 
 
@@ -94,6 +95,26 @@ def test_the_figures_are_sane(result: dict) -> None:
     assert result["compaction_recent_rows"] > 0 and result["compaction_s"] > 0
     assert result["compaction_s_per_window"] == pytest.approx(result["compaction_s"] / 24, abs=1e-4)
     assert set(result["growth_phases_1x_s"]) == set(result["phases_s"])
+
+
+def test_the_backfill_is_measured_beside_the_same_hours_run_hourly(result: dict) -> None:
+    # The copy from before the backfill ran its hours one invocation an hour: the same
+    # windows on the same data, so they made the same sends, window by window.
+    assert len(result["backfill_steady_window_seconds"]) == result["backfill_windows"] == 2
+    assert result["backfill_steady_window_sends"] == result["backfill_window_sends"]
+    assert sum(result["backfill_window_sends"]) > 0
+    assert result["backfill_ratio"] == pytest.approx(
+        result["backfill_s_per_window"] / result["backfill_steady_s_per_window"], abs=1e-3
+    )
+    hourly = zip(
+        result["backfill_steady_invocation_seconds"],
+        result["backfill_steady_window_seconds"],
+        strict=True,
+    )
+    assert all(invocation >= window for invocation, window in hourly)
+    assert set(result["backfill_steady_phases_s"]) >= set(result["phases_s"])
+    assert result["targets"]["backfill_ratio"]["met"] is None  # the target is at m and l
+    assert not (result["_workdir"] / "steady.duckdb").exists()  # the copy is gone
 
 
 def test_the_lower_bound_caps_the_sends_the_engine_caps(result: dict) -> None:

@@ -14,7 +14,8 @@ ingest the history (twice: the full history and its last quarter); then hour by 
 the hour's files (activity and an hourly CRM sync) into both warehouses and run the window in
 each — a catch-up window (it rolls up all history), warm-up windows, then the measured ones,
 each followed by its lower bound; then the daily compaction of the activity rollup, timed
-and rolled back; then a backfill of 24 windows in one invocation; then the reference
+and rolled back; then a backfill of 24 windows in one invocation, and the same 24 hours
+again in a copy of the warehouse from before it, one invocation an hour; then the reference
 comparison on a fresh warehouse. `run_bench` returns every figure as a dict (the
 JSON of `orgjourney bench --json`).
 

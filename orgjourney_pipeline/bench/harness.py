@@ -46,6 +46,9 @@ class BenchOptions:
     windows: int = 6  # measured steady-state windows (at least 5)
     warmup: int = 1  # windows after the catch-up window, not measured
     backfill: int = 24  # windows of the backfill invocation
+    # The backfill's hours again in a copy of the warehouse, one invocation an hour as the
+    # hourly schedule runs them: the steady windows of the same 24 hours, beside it.
+    backfill_steady: bool = True
     growth: bool = True  # run the 1x-history twin in lockstep
     reference: bool | None = None  # None: at scales xs and s
     reference_windows: int = 3  # windows the reference model runs (the first is the catch-up)
@@ -73,7 +76,7 @@ class BenchOptions:
 def phase_count(options: BenchOptions) -> int:
     """How many times `run_bench` calls its progress callback (for a progress bar)."""
     extra = (1 if options.wants_reference else 0) + (1 if options.backtest_days else 0)
-    return 6 + options.hours + 1 + extra
+    return 7 + options.hours + 1 + extra
 
 
 def run_bench(options: BenchOptions, progress: Progress | None = None) -> dict[str, Any]:
@@ -103,9 +106,10 @@ class _Bench:
         main = twins[0]
         self.step("the daily compaction of the activity rollup")
         measure.compaction_figures(self.result, main.con)
-        self._backfill(main.con, hour_files)
+        steady_copy = self._backfill(main.con, hour_files)
         measure.state_figures(self.result, main.con)
         main.con.close()
+        self._backfill_hour_by_hour(steady_copy, hour_files)
         self._backtest()
         if self.options.wants_reference:
             self.step("the row-at-a-time reference")
@@ -202,12 +206,20 @@ class _Bench:
         quarter = twins[1].windows[skip:] if len(twins) > 1 else None
         measure.growth_figures(self.result, measured, quarter)
 
-    def _backfill(self, con: duckdb.DuckDBPyConnection, hour_files: list[list[Path]]) -> None:
-        """The next `backfill` hours' files, then one invocation that runs their windows."""
+    def _backfill(
+        self, con: duckdb.DuckDBPyConnection, hour_files: list[list[Path]]
+    ) -> Path | None:
+        """The next `backfill` hours' files, then one invocation that runs their windows.
+
+        Returns a copy of the warehouse as it was before them (None: no copy wanted), for
+        `_backfill_hour_by_hour`."""
         options = self.options
         self.step(f"backfill: {options.backfill} windows in one invocation")
+        copy = None
         if options.backfill:
-            ingest(con, [p for files in hour_files[options.hours :] for p in files])
+            if options.backfill_steady:
+                copy = measure.copy_warehouse(con, self.root / "main.duckdb", "steady.duckdb")
+            ingest(con, self._backfill_files(hour_files))
             clock = time.perf_counter()
             report = run_windows(
                 DuckDBEngine(con),
@@ -219,6 +231,28 @@ class _Bench:
         else:
             self.result["backfill_s_per_window"] = None
         self.rss.mark("backfill")
+        return copy
+
+    def _backfill_hour_by_hour(self, copy: Path | None, hour_files: list[list[Path]]) -> None:
+        """The backfill's hours in the copy from before it, each hour's files then one
+        invocation for its window, as the hourly schedule runs them (then the copy goes)."""
+        self.step("the backfill's hours again, one invocation an hour")
+        if copy is None:
+            measure.backfill_steady_figures(self.result, [], [])
+            return
+        con = warehouse.connect(copy)
+        windows, invocations = [], []
+        try:
+            for hour in range(self.options.hours, self.options.hours + self.options.backfill):
+                ingest(con, hour_files[hour])
+                clock = time.perf_counter()
+                windows.append(self._run_window(con, hour))
+                invocations.append(time.perf_counter() - clock)
+        finally:
+            con.close()
+            measure.remove_warehouse(copy)
+        measure.backfill_steady_figures(self.result, windows, invocations)
+        self.rss.mark("backfill_hour_by_hour")
 
     def _backtest(self) -> None:
         """One journey backtested over the history's last days and over the steady windows."""
@@ -291,6 +325,10 @@ class _Bench:
                 share=options.snapshot_share,
             )
         return files
+
+    def _backfill_files(self, hour_files: list[list[Path]]) -> list[Path]:
+        hours = hour_files[self.options.hours : self.options.hours + self.options.backfill]
+        return [path for files in hours for path in files]
 
     def _quarter_files(self) -> list[Path]:
         """The snapshots and the last quarter of the history's day files (1x vs 4x)."""

@@ -19,6 +19,11 @@ from orgjourney_pipeline.cli.group import cli, console, errors
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write figures here.")
 @click.option("--windows", default=6, show_default=True, help="Measured windows (at least 5).")
 @click.option("--backfill", default=24, show_default=True, help="Windows of the backfill run.")
+@click.option(
+    "--backfill-steady/--no-backfill-steady",
+    default=True,
+    help="Run the backfill's hours again in a copy, one invocation an hour, beside it.",
+)
 @click.option("--growth/--no-growth", default=True, help="Run the 1x-history twin.")
 @click.option(
     "--backtest-days",
@@ -58,6 +63,7 @@ def bench(
     json_path: Path | None,
     windows: int,
     backfill: int,
+    backfill_steady: bool,
     growth: bool,
     backtest_days: int,
     enrollments: int,
@@ -78,6 +84,7 @@ def bench(
         journeys=journey_count,
         windows=windows,
         backfill=backfill,
+        backfill_steady=backfill_steady,
         growth=growth,
         backtest_days=backtest_days,
         enrollments=enrollments,
@@ -180,6 +187,8 @@ def print_bench_result(result: dict) -> None:
         ("ratio", result["ratio"]),
         ("growth (4x / 1x history)", result.get("growth")),
         ("backfill_s_per_window", result.get("backfill_s_per_window")),
+        ("  the same hours, hourly", result.get("backfill_steady_s_per_window")),
+        ("  backfill / hourly", result.get("backfill_ratio")),
         ("reference_speedup", result.get("reference_speedup")),
         ("backtest_s (one journey)", result.get("backtest_s")),
         ("backtest s per window (history, steady)", _backtest_per_window(result)),
