@@ -14,10 +14,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from orgjourney_pipeline import bench
+from orgjourney_pipeline import bench, sample, warehouse
 from orgjourney_pipeline import journeys as language
-from orgjourney_pipeline.bench import lower_bound
+from orgjourney_pipeline.bench import lower_bound, measure
 from orgjourney_pipeline.cli import cli
+from orgjourney_pipeline.ingest import file_kind, ingest_paths
 
 # The benchmark end to end at scale xs: `make slow` (CI), not the default `make test`.
 pytestmark = pytest.mark.slow
@@ -196,6 +197,26 @@ def test_the_journey_mix_uses_every_delivery_rule(tmp_path: Path) -> None:
     assert any(j.priority > 0 for j in journeys)
     assert any(j.cap_exempt for j in journeys)
     assert any(j.holdout_percent for j in journeys)
+
+
+def test_duckdb_alone_loads_every_activity_row_from_parquet_and_from_csv(tmp_path: Path) -> None:
+    # The same seeded history written both ways: the bound reads every row of each, as many
+    # as orgjourney's own ingest of the CSV files reads (it loads fewer: the sample repeats
+    # some event ids), and it refuses mixed formats.
+    loaded = {}
+    for form in ("parquet", "csv"):
+        manifest = sample.write_sample(tmp_path / form, sample.SCALES["xs"], 7, formats=form)
+        files = [path for path in manifest.files if file_kind(path) == "activities"]
+        assert {path.suffix for path in files} == {f".{form}"}
+        loaded[form], seconds = measure.ingest_bound(tmp_path / f"{form}.duckdb", files)
+        assert seconds > 0 and not (tmp_path / f"{form}.duckdb").exists()
+    con = warehouse.connect(tmp_path / "orgjourney.duckdb")
+    report = ingest_paths(con, files)
+    con.close()
+    assert report.ok and loaded["csv"] == loaded["parquet"] > 1000
+    assert loaded["csv"] == sum(result.rows_total for result in report.files)
+    with pytest.raises(ValueError, match="Parquet or CSV"):
+        measure.ingest_bound(tmp_path / "mixed.duckdb", [tmp_path / "a.csv", tmp_path / "b.jsonl"])
 
 
 def test_the_lower_bound_knows_every_entry_kind() -> None:

@@ -5,6 +5,8 @@ ingest statement (`sql/ingest/<name>.sql`) and by kind of file, rows per second 
 
 The first call writes the history (the benchmark's generator, Parquet) under `--root`; later
 calls reuse it and ingest it again into a new warehouse. `--format csv` writes CSV instead.
+`--bound` then loads the same activity files with DuckDB alone (the bench's ingest bound,
+`sql/bench/ingest_bound*.sql`) and prints both speeds side by side.
 Figures from it are in docs/performance.md ("Ingest").
 """
 
@@ -16,7 +18,8 @@ import time
 from pathlib import Path
 
 from orgjourney_pipeline import sample, warehouse
-from orgjourney_pipeline.ingest import ingest_paths
+from orgjourney_pipeline.bench import measure
+from orgjourney_pipeline.ingest import file_kind, ingest_paths
 from orgjourney_pipeline.ingest import sql as ingest_sql
 
 
@@ -26,6 +29,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--format", default="parquet", choices=["parquet", "csv"])
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--bound", action="store_true", help="also DuckDB alone, same files")
     options = parser.parse_args()
     history = options.root / f"history-{options.format}"
     if not (history / "files.txt").exists():
@@ -72,6 +76,14 @@ def main() -> None:
     print("by statement:")
     for name, seconds in totals.most_common(options.top):
         print(f"  {name:32} {seconds:8.2f} s")
+    if options.bound:
+        activities = [path for path in files if file_kind(path) == "activities"]
+        bound_rows, bound_s = measure.ingest_bound(options.root / "bound.duckdb", activities)
+        ours = rows["activities"] / by_kind["activities"]
+        print(
+            f"DuckDB alone, the same activity files: {bound_rows:,} rows in {bound_s:.2f} s, "
+            f"{bound_rows / bound_s:,.0f} rows/s ({bound_rows / bound_s / ours:.2f}x ingest's)"
+        )
 
 
 if __name__ == "__main__":

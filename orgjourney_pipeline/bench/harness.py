@@ -147,7 +147,7 @@ class _Bench:
         self.result["ingest_history_s"] = round(snapshot_s + activity_s, 3)
         self.result["ingest_rows_per_s"] = round(history_rows / (snapshot_s + activity_s))
         self.step("DuckDB alone loading the history's activity files")
-        bound_s = measure.ingest_bound(self.root / "ingest-bound.duckdb", activities)
+        _, bound_s = measure.ingest_bound(self.root / "ingest-bound.duckdb", activities)
         measure.ingest_figures(self.result, activity_rows, activity_s, bound_s)
         if not self.options.growth:
             self.step("(no 1x history)")
