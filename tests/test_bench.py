@@ -44,10 +44,14 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
         scale="xs",
         journeys=10,
         windows=5,
-        warmup=0,
+        warmup=1,  # profiled (`profile`)
         backfill=2,
         reference_windows=2,
-        snapshot_every=2,
+        # The backfill ingests all its hours' files before its first window, so it sees a
+        # CRM sync as of a window's end (`snapshot_at <= end`) that the hourly run ingests
+        # only after that window: syncs every 3 hours fall on no backfill window's end here
+        # (hours 7 and 8), so both ways make the same sends.
+        snapshot_every=3,
         backtest_days=1,
         workdir=tmp_path_factory.mktemp("bench"),
     )
@@ -118,6 +122,27 @@ def test_the_backfill_is_measured_beside_the_same_hours_run_hourly(result: dict)
     assert not (result["_workdir"] / "steady.duckdb").exists()  # the copy is gone
 
 
+def test_the_warm_up_window_is_profiled_by_duckdb(result: dict) -> None:
+    profile = result["profile"]
+    assert profile["window"] == "window 2 (the last warm-up)"
+    # Every step's statements were profiled, and the window's seconds add up from its parts.
+    assert profile["statements"] >= result["statements_per_window"]
+    parts = profile["planning_s"] + profile["execution_s"]
+    assert parts == pytest.approx(profile["duckdb_s"], abs=1e-3)
+    parts += profile["steps_python_s"] + profile["outside_steps_s"]
+    assert parts == pytest.approx(profile["window_s"], abs=2e-3)
+    assert 0 < profile["duckdb_s"] < profile["steps_s"] < profile["window_s"]
+    # The three steps slowest in the measured windows, each with its costliest operators.
+    assert list(profile["top_steps"]) == list(result["phases_s"])[:3]
+    for step in profile["top_steps"].values():
+        assert step["statements"] >= 1 and step["seconds"] > 0
+        assert step["operators"] and all(op["name"] for op in step["operators"])
+        timings = [op["seconds"] for op in step["operators"]]
+        assert timings == sorted(timings, reverse=True)
+    # The invocation's preflight bound each step's statement without rows, apart.
+    assert profile["preflight"]["statements"] >= result["statements_per_window"]
+
+
 def test_the_lower_bound_caps_the_sends_the_engine_caps(result: dict) -> None:
     # Part 5 of the bound ranks its own recipients (part 4, narrowed by each step's send_to)
     # against delivery.yaml's caps: it must reach the engine's decisions, or it is not the
@@ -145,7 +170,7 @@ def test_the_reference_runs_the_same_windows_with_the_same_sends(result: dict) -
 
 
 def test_progress_is_reported_phase_by_phase(result: dict) -> None:
-    options = bench.BenchOptions(scale="xs", windows=5, warmup=0, reference=True)
+    options = bench.BenchOptions(scale="xs", windows=5, warmup=1, reference=True)
     assert len(result["_phases"]) == bench.phase_count(options)
 
 

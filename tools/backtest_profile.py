@@ -1,7 +1,8 @@
 """Where a backtest's time goes: `bench-001` backtested over the last hours of a benchmark
-history, seconds per window by step, or by statement with `--statements`.
+history, seconds per window by step; with `--profile`, DuckDB's own profile of each step's
+statements beside it (planning and executing; the rest of a step's seconds is Python).
 
-    .venv/bin/python tools/backtest_profile.py --scale m --root /tmp/bt/m --hours 48
+    .venv/bin/python tools/backtest_profile.py --scale m --root /tmp/bt/m --hours 48 [--profile]
 
 The first call builds the history (the benchmark's generator and journeys, ingested) under
 `--root`; later calls reuse it. Figures from it are in docs/performance.md ("Backtest at m").
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from orgjourney_pipeline import backtest, sample, warehouse
 from orgjourney_pipeline.bench.journeys import write_journeys
 from orgjourney_pipeline.bench.measure import ingest
+from orgjourney_pipeline.bench.profile import ProfilingEngine
 from orgjourney_pipeline.windows import window as window_module
 
 
@@ -33,36 +34,18 @@ def build(scale: str, root: Path) -> datetime:
     return datetime.fromisoformat(end_file.read_text())
 
 
-class TimedConnection:
-    """A DuckDB connection whose `execute` adds its seconds to `totals[(step, statement)]`."""
-
-    def __init__(self, con, totals: collections.Counter, step: list[str]):
-        self._con, self._totals, self._step = con, totals, step
-
-    def execute(self, sql, *args, **kwargs):
-        clock = time.perf_counter()
-        result = self._con.execute(sql, *args, **kwargs)
-        head = " ".join(str(sql).split()[:4])[:50]
-        self._totals[(self._step[0], head)] += time.perf_counter() - clock
-        return result
-
-    def __getattr__(self, name):
-        return getattr(self._con, name)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="m", choices=sorted(sample.SCALES))
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--hours", type=int, default=48)
-    parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="DuckDB's profile of each step.")
     parser.add_argument("--top", type=int, default=30, help="Print this many steps or statements.")
     options = parser.parse_args()
     end = build(options.scale, options.root)
     steps: collections.Counter = collections.Counter()
-    statements: collections.Counter = collections.Counter()
-    current = ["-"]
-    run_window, run_step = window_module.run_window, window_module.window_steps.run_step
+    run_window = window_module.run_window
+    profiled: list[ProfilingEngine] = []
 
     def timed_window(*args, **kwargs):
         done = run_window(*args, **kwargs)
@@ -70,20 +53,14 @@ def main() -> None:
         steps["(whole window)"] += done.seconds
         return done
 
-    def named_step(engine, step, *args):
-        current[0] = step.name
-        try:
-            return run_step(engine, step, *args)
-        finally:
-            current[0] = "-"
+    def profiling_engine(con):
+        engine = ProfilingEngine(con).__enter__()  # profiling stays on for the scratch database
+        profiled.append(engine)
+        return engine
 
     backtest.run_window = timed_window
-    if options.statements:
-        connect = warehouse.connect
-        backtest.warehouse.connect = lambda *a, **k: TimedConnection(
-            connect(*a, **k), statements, current
-        )
-        window_module.window_steps.run_step = named_step
+    if options.profile:
+        backtest.DuckDBEngine = profiling_engine
     journey = backtest.read_journey_file(options.root / "journeys" / "bench-001.yaml")
     result = backtest.backtest(
         options.root / "main.duckdb",
@@ -94,8 +71,24 @@ def main() -> None:
     )
     windows = result.windows
     print(f"{windows} windows: {result.seconds}; totals {result.totals()}")
-    for name, seconds in (statements or steps).most_common(options.top):
-        print(f"{seconds / windows * 1000:8.1f} ms a window  {name}")
+    profile = profiled[0].profile if profiled else None
+    if profile:
+        totals = profile.totals()
+        print(
+            f"DuckDB per window: {totals['seconds'] / windows * 1000:.1f} ms, of which "
+            f"planning {totals['planning_s'] / windows * 1000:.1f} ms "
+            f"({totals['statements'] / windows:.1f} statements a window)"
+        )
+        print("   ms a window (step | DuckDB | planning | executing)")
+    for name, seconds in steps.most_common(options.top):
+        line = f"{seconds / windows * 1000:8.1f}  {name}"
+        step = profile.step(name) if profile else None
+        if step is not None:
+            line += "".join(
+                f"  {step[part] / windows * 1000:7.1f}"
+                for part in ("seconds", "planning_s", "execution_s")
+            )
+        print(line)
 
 
 if __name__ == "__main__":

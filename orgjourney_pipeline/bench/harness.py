@@ -27,6 +27,7 @@ from orgjourney_pipeline.bench.measure import (
     bench_sql,
     ingest,
 )
+from orgjourney_pipeline.bench.profile import ProfilingEngine, profile_figures
 from orgjourney_pipeline.engines.duckdb import DuckDBEngine
 from orgjourney_pipeline.ingest import file_kind
 from orgjourney_pipeline.windows.plan import Window
@@ -98,6 +99,8 @@ class _Bench:
         self.size = sample.SCALES[options.scale]
         self.result: dict[str, Any] = {"scale": options.scale, "journeys": options.journeys}
         self.notes: list[str] = []
+        # The profiled warm-up window: its result, its engine, which window it was.
+        self.profiled: tuple[WindowResult, ProfilingEngine, str] | None = None
 
     def run(self) -> dict[str, Any]:
         hour_files = self._generate()
@@ -172,7 +175,10 @@ class _Bench:
                 rows, seconds = ingest(main.con, hour_files[hour])
                 twin_seconds = [ingest(twin.con, hour_files[hour])[1] for twin in twins[1:]]
                 for twin in twins:
-                    twin.windows.append(self._run_window(twin.con, hour))
+                    if twin is main and hour == options.warmup and hour > 0:
+                        twin.windows.append(self._profiled_window(main.con, hour))
+                    else:
+                        twin.windows.append(self._run_window(twin.con, hour))
                 if hour == 0 and options.enrollments:
                     for twin in twins:
                         add_enrollments(
@@ -202,6 +208,8 @@ class _Bench:
         measured = twins[0].windows[skip:]
         self.result["catchup_s"] = round(twins[0].windows[0].seconds, 3)
         measure.window_figures(self.result, measured, runs)
+        if self.profiled is not None:
+            profile_figures(self.result, *self.profiled)
         self.result["events_per_hour"] = self.size.events_per_hour
         quarter = twins[1].windows[skip:] if len(twins) > 1 else None
         measure.growth_figures(self.result, measured, quarter)
@@ -336,10 +344,19 @@ class _Bench:
         days = [p for p in self.manifest.files if p.name.startswith("activities")]
         return snapshots + days[len(days) - max(1, len(days) // 4) :]
 
-    def _run_window(self, con: duckdb.DuckDBPyConnection, hour: int) -> WindowResult:
+    def _profiled_window(self, con: duckdb.DuckDBPyConnection, hour: int) -> WindowResult:
+        """The last warm-up window, with DuckDB profiling each statement (`profile`)."""
+        with ProfilingEngine(con) as engine:
+            done = self._run_window(con, hour, engine)
+        self.profiled = (done, engine, f"window {hour + 1} (the last warm-up)")
+        return done
+
+    def _run_window(
+        self, con: duckdb.DuckDBPyConnection, hour: int, engine: DuckDBEngine | None = None
+    ) -> WindowResult:
         window = self._window(hour)
         report = run_windows(
-            DuckDBEngine(con), window.end, window.start, journeys_dir=self.journeys_dir
+            engine or DuckDBEngine(con), window.end, window.start, journeys_dir=self.journeys_dir
         )
         if len(report.windows) != 1:
             raise RuntimeError(f"expected to run the window ending {window.end}: {report.notes}")
