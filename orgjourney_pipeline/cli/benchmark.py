@@ -211,8 +211,6 @@ def print_bench_result(result: dict) -> None:
         phases.add_row(name, f"{seconds:.3f}")
     phases.add_row("(python, outside the SQL)", f"{result['python_overhead_s']:.3f}")
     console.print(phases)
-    if result.get("profile"):
-        console.print(_profile_table(result["profile"]))
     targets = Table("target", "value", "met", title="the issue's targets")
     for key, target in result["targets"].items():
         met = {True: "yes", False: "NO", None: "n/a"}[target["met"]]
@@ -220,24 +218,6 @@ def print_bench_result(result: dict) -> None:
     console.print(targets)
     for note in result.get("notes", []):
         console.print(f"note: {note}")
-
-
-def _profile_table(profile: dict) -> Table:
-    """Where the profiled window's seconds went, by DuckDB's own profile of its statements."""
-    table = Table("part", "s", title=f"{profile['window']}: where its time went (DuckDB's profile)")
-    table.add_row(
-        f"DuckDB planning {profile['statements']} statements", f"{profile['planning_s']:.3f}"
-    )
-    table.add_row("DuckDB executing them", f"{profile['execution_s']:.3f}")
-    table.add_row("the steps' Python (rendering, the driver)", f"{profile['steps_python_s']:.3f}")
-    table.add_row("Python outside the steps", f"{profile['outside_steps_s']:.3f}")
-    table.add_row("the window", f"{profile['window_s']:.3f}")
-    for name, step in profile["top_steps"].items():
-        table.add_row(
-            f"  {name}: planning, executing",
-            f"{step['planning_s']:.3f}, {step['execution_s']:.3f}",
-        )
-    return table
 
 
 def _backtest_per_window(result: dict) -> str | None:
