@@ -118,3 +118,51 @@ def test_the_view_says_what_one_row_is(scenario):
     assert scenario.rows(
         "select comment from duckdb_views() where view_name = 'organizations'"
     ) == [(comment,)]
+
+
+def test_a_step_that_removes_the_last_tag_leaves_no_tags(scenario):
+    """Long differential profile: a step removing the only tag, or a tag the organization
+    does not have, left its tags as [null], a list `is_set` saw as set (an enrollment exited
+    on `tags is_set`). The organization has no tags, in the view and to the filters."""
+    scenario.orgs(
+        {"org_id": "o1", "name": "Acme", "tags": ["Cold"]},
+        {"org_id": "o3", "name": "Gamma", "tags": []},
+    )
+    scenario.contacts({"contact_id": "c1", "email": "c1@x.test"}, {"contact_id": "c3"})
+    scenario.members(("c1", "o1"), ("c3", "o3"))
+    scenario.journey(
+        """\
+id: untag
+name: Untag
+version: 1
+state: published
+entry: {when: activity, activity: form_submitted}
+steps:
+  - id: untag
+    tag_org: {remove: [cold]}
+"""
+    )
+    scenario.journey(
+        """\
+id: bare
+name: Bare
+version: 1
+state: published
+entry: {when: filter, filter: {field: tags, op: is_not_set}}
+steps:
+  - id: mark
+    update_org: {field: tier, value: bare}
+"""
+    )
+    scenario.events(
+        ("e1", "c1", "form_submitted", "2026-01-05T09:30Z"),
+        ("e3", "c3", "form_submitted", "2026-01-05T09:40Z"),
+    )
+    scenario.run("2026-01-05T11:00Z", "2026-01-05T09:00Z")
+    assert scenario.rows("select org_id, tags from organizations order by org_id") == [
+        ("o1", []),
+        ("o3", []),
+    ]
+    # o3 had no tags from the start; o1 has none once `untag` removed `cold` at 10:00.
+    entered = "select org_id, hour(entered_at) from enrollments where journey_id = 'bare'"
+    assert scenario.rows(entered + " order by org_id") == [("o1", 11), ("o3", 10)]

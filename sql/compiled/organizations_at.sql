@@ -56,8 +56,14 @@ kept_tags as (
     select org_id, tag from tag_changes where kind = 'tag_add'
 ),
 
+-- An organization whose changes leave it no tag gets an empty list: the left join gives it
+-- one row with a null tag, which `list` would keep as [null] (a list that `is_set` sees).
 tag_lists as (
-    select changed.org_id, list_sort(coalesce(list(distinct kept_tags.tag), [])) as tags
+    select
+        changed.org_id,
+        list_sort(
+            coalesce(list(distinct kept_tags.tag) filter (where kept_tags.tag is not null), [])
+        ) as tags
     from (select distinct org_id from tag_changes) as changed
     left join kept_tags on kept_tags.org_id = changed.org_id
     group by changed.org_id
