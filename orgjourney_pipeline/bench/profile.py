@@ -41,9 +41,8 @@ class StatementProfile:
     planning_s: float  # binding, optimizing and physical planning
     rows_scanned: int
     peak_buffer_mb: float
-    operators: list[
-        dict[str, Any]
-    ]  # the costliest first: name, seconds (summed over threads), rows
+    # The costliest first: name, seconds (summed over the threads), rows, the table scanned.
+    operators: list[dict[str, Any]]
 
     @classmethod
     def parse(cls, profile: dict[str, Any]) -> StatementProfile:
