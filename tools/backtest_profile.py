@@ -1,7 +1,8 @@
 """Where a backtest's time goes: `bench-001` backtested over the last hours of a benchmark
 history, seconds per window by step (the first window, which rolls up the whole history,
-apart); with `--profile`, DuckDB's own profile of each step's
-statements beside it (planning and executing; the rest of a step's seconds is Python).
+apart); with `--profile`, DuckDB's own profile of each step's statements beside it (planning
+and executing; the rest of a step's seconds is Python) and the slowest steps' costliest
+operators.
 
     .venv/bin/python tools/backtest_profile.py --scale m --root /tmp/bt/m --hours 48 [--profile]
 
@@ -42,13 +43,12 @@ def main() -> None:
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--hours", type=int, default=48)
     parser.add_argument("--profile", action="store_true", help="DuckDB's profile of each step.")
-    parser.add_argument("--top", type=int, default=30, help="Print this many steps or statements.")
+    parser.add_argument("--top", type=int, default=30, help="Print this many steps.")
     options = parser.parse_args()
     end = build(options.scale, options.root)
     steps: collections.Counter = collections.Counter()
     run_window = window_module.run_window
     profiled: list[ProfilingEngine] = []
-
     first: list[WindowResult] = []
 
     def timed_window(*args, **kwargs):
@@ -79,9 +79,9 @@ def main() -> None:
         options.root / "journeys",
     )
     print(f"{result.windows} windows: {result.seconds}; totals {result.totals()}")
-    print(f"the first window (it rolls up the whole history): {first[0].seconds:.2f} s; the")
     windows = result.windows - 1
-    print(f"figures below are of the {windows} windows after it")
+    print(f"the first window (it rolls up the whole history): {first[0].seconds:.2f} s")
+    print(f"the figures below: per window, over the {windows} windows after it")
     profile = profiled[0].profile if profiled else None
     if profile:
         totals = profile.totals()
