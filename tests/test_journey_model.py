@@ -67,6 +67,11 @@ def errors(text: str) -> list[language.Problem]:
     return found
 
 
+def filter_entry(condition: str) -> str:
+    """A journey whose entry filter, on line 5, is `condition`."""
+    return f"id: t\nversion: 1\nentry:\n  when: filter\n  filter: {condition}\n"
+
+
 def line_with(text: str, marker: str) -> int:
     """The 1-based line of the only line of `text` that contains `marker`."""
     lines = [i for i, line in enumerate(textwrap.dedent(text).splitlines(), 1) if marker in line]
@@ -340,7 +345,7 @@ def test_in_without_a_list_is_an_error_on_the_value_line():
     ],
 )
 def test_a_malformed_filter_is_an_error_naming_the_key(condition, message):
-    text = f"id: t\nversion: 1\nentry:\n  when: filter\n  filter: {condition}\n"
+    text = filter_entry(condition)
     (problem,) = errors(text)
     assert problem.line == 5
     assert message in problem.message
@@ -795,7 +800,7 @@ def test_a_number_at_its_bound_is_fine(old, new):
 @pytest.mark.parametrize("value", ["36501", ".nan"])
 def test_a_within_days_filter_value_is_bounded(value):
     condition = f"{{field: d, op: within_last_days, value: {value}}}"
-    text = f"id: t\nversion: 1\nentry:\n  when: filter\n  filter: {condition}\n"
+    text = filter_entry(condition)
     (problem,) = errors(text)
     assert (problem.line, problem.message) == (5, "entry.filter.value: must be 0..36500")
 
@@ -991,7 +996,7 @@ def test_unknown_fields_are_not_judged_without_a_warehouse_but_built_ins_are_typ
     ],
 )
 def test_an_op_that_does_not_fit_the_field_type_is_an_error(condition, message):
-    text = f"id: t\nversion: 1\nentry:\n  when: filter\n  filter: {condition}\n"
+    text = filter_entry(condition)
     (problem,) = field_problems(text)
     assert problem.line == 5
     assert message in problem.message
@@ -1012,7 +1017,7 @@ def test_an_op_that_does_not_fit_the_field_type_is_an_error(condition, message):
     ],
 )
 def test_conditions_that_fit_their_field_types_are_fine(condition):
-    text = f"id: t\nversion: 1\nentry:\n  when: filter\n  filter: {condition}\n"
+    text = filter_entry(condition)
     text += "steps:\n  - id: u\n    update_org: {field: engagement, value: warm}\n"
     assert field_problems(text) == []
 
