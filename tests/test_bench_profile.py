@@ -13,11 +13,8 @@ from orgjourney_pipeline.windows import steps as window_steps
 
 
 def _step(name: str) -> window_steps.SqlStep:
-    for entry in window_steps.load_steps():
-        for step in entry.steps if isinstance(entry, window_steps.LoopGroup) else [entry]:
-            if step.name == name:
-                return step
-    raise LookupError(name)
+    (step,) = [s for s in window_steps.flat_steps(window_steps.load_steps()) if s.name == name]
+    return step
 
 
 def _profiling_on(con: duckdb.DuckDBPyConnection) -> str:

@@ -24,6 +24,8 @@ from orgjourney_pipeline.bench.profile import ProfilingEngine, WindowProfile
 from orgjourney_pipeline.windows import window as window_module
 from orgjourney_pipeline.windows.window import WindowResult
 
+WHOLE = "(whole window)"  # the windows' own seconds, beside their steps'
+
 
 def build(scale: str, root: Path) -> datetime:
     end_file = root / "end.txt"
@@ -59,7 +61,7 @@ def main() -> None:
                 engine.profile = WindowProfile()
             return done
         steps.update(done.step_seconds)
-        steps["(whole window)"] += done.seconds
+        steps[WHOLE] += done.seconds
         return done
 
     def profiling_engine(con):
@@ -91,7 +93,8 @@ def main() -> None:
             f"({totals['statements'] / windows:.1f} statements a window)"
         )
         print("   ms a window (step | DuckDB | planning | executing)")
-    for name, seconds in steps.most_common(options.top):
+    slowest = steps.most_common(options.top)
+    for name, seconds in slowest:
         line = f"{seconds / windows * 1000:8.1f}  {name}"
         step = profile.step(name) if profile else None
         if step is not None:
@@ -100,7 +103,7 @@ def main() -> None:
                 for part in ("seconds", "planning_s", "execution_s")
             )
         print(line)
-    for name, _ in steps.most_common(options.top)[1:6] if profile else ():
+    for name in [name for name, _ in slowest if name != WHOLE][:5] if profile else ():
         step = profile.step(name)
         if step is not None:
             operators = ", ".join(

@@ -14,16 +14,16 @@ ingest the history (twice: the full history and its last quarter); then hour by 
 the hour's files (activity and an hourly CRM sync) into both warehouses and run the window in
 each — a catch-up window (it rolls up all history), warm-up windows (the last one profiled
 by DuckDB), then the measured ones, each followed by its lower bound; then the daily
-compaction of the activity rollup, timed and rolled back; then a backfill of 24 windows in one invocation, and the same 24 hours
-again in a copy of the warehouse from before it, one invocation an hour; then the reference
-comparison on a fresh warehouse. `run_bench` returns every figure as a dict (the
-JSON of `orgjourney bench --json`).
+compaction of the activity rollup, timed and rolled back; then a backfill of 24 windows in
+one invocation, and the same 24 hours again in a copy of the warehouse from before it, one
+invocation an hour; then the reference comparison on a fresh warehouse. `run_bench` returns
+every figure as a dict (the JSON of `orgjourney bench --json`).
 
 The package, along its seams: `harness` (the options and the run, phase by phase),
 `measure` (timed ingests, resident memory, the figures), `profile` (DuckDB's profile of the
-warm-up window, step by step), `lower_bound` (its SQL in
-`sql/bench/`), `journeys` (the benchmark's journeys), `enrollments` (generated enrollments),
-`reference` (the comparison with the reference model) and `sweeps` (the charts).
+warm-up window, step by step), `lower_bound` (its SQL in `sql/bench/`), `journeys` (the
+benchmark's journeys), `enrollments` (generated enrollments), `reference` (the comparison
+with the reference model) and `sweeps` (the charts).
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ class ProfilingEngine(DuckDBEngine):
         """Keep the profile of the statement `con` just ran, if a step's write ran it (not
         the window's parameters, the journeys' registration, the ledger counts or the
         transaction's own statements)."""
-        if self._label is None or self._into is None:
+        if self._label is None or self._into is None:  # set together, by `write`
             return
         clock = time.perf_counter()
         profile = json.loads(con.get_profiling_information(format="json"))
@@ -192,10 +192,8 @@ class ProfilingEngine(DuckDBEngine):
 def _steps_by_target() -> dict[tuple[str, str], str]:
     """Each (target, write mode) of the window's step files: the step names that write it."""
     names: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for entry in window_steps.load_steps():
-        group = entry.steps if isinstance(entry, window_steps.LoopGroup) else [entry]
-        for step in group:
-            names[(step.target, step.write)].append(step.name)
+    for step in window_steps.flat_steps(window_steps.load_steps()):
+        names[(step.target, step.write)].append(step.name)
     return {key: " / ".join(steps) for key, steps in names.items()}
 
 
