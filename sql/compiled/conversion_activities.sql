@@ -7,14 +7,13 @@
 select
     $journey_id as journey_id,
     $journey_version as journey_version,
-    m.org_id,
+    a.org_id,
     a.event_id,
     a.contact_id,
     a.occurred_at,
     $within as within,
     $exits as exits
-from window_activities as a
-inner join memberships_at as m on m.contact_id = a.contact_id
+from trigger_activity_orgs as a
 where
     a.activity_type = $activity_type
     and $properties_match

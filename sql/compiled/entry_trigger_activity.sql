@@ -7,11 +7,9 @@ select distinct
     $journey_id as journey_id,
     o.org_id,
     cast(null as date) as date_value
-from window_activities as a
-inner join memberships_at as m on m.contact_id = a.contact_id
-inner join organizations_at as o on o.org_id = m.org_id
+from trigger_activity_orgs as a
+inner join organizations_at as o on o.org_id = a.org_id
 where
-    a.is_trigger
-    and a.activity_type = $activity_type
+    a.activity_type = $activity_type
     and $properties_match
     and $entry_filter

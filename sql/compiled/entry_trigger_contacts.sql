@@ -6,11 +6,9 @@
 -- params: $journey_id, $activity_type, $properties_match
 select distinct
     $journey_id as journey_id,
-    m.org_id,
+    a.org_id,
     a.contact_id
-from window_activities as a
-inner join memberships_at as m on m.contact_id = a.contact_id
+from trigger_activity_orgs as a
 where
-    a.is_trigger
-    and a.activity_type = $activity_type
+    a.activity_type = $activity_type
     and $properties_match

@@ -7,10 +7,8 @@ select distinct
     $journey_id as journey_id,
     $journey_version as journey_version,
     $step_id as step_id,
-    m.org_id
-from window_activities as a
-inner join memberships_at as m on m.contact_id = a.contact_id
+    a.org_id
+from trigger_activity_orgs as a
 where
-    a.is_trigger
-    and a.activity_type = $activity_type
+    a.activity_type = $activity_type
     and $properties_match
