@@ -67,6 +67,10 @@ OUTPUT_TABLES = (
     "org_updates",
     "conversions",
 )
+# Windows whose trigger events one statement joins to the memberships
+# (`sql/backtest/trigger_activity_orgs.sql`): a day of hourly windows, one scan of the
+# membership history a day instead of one a window.
+TRIGGER_BATCH = 24
 DAILY_COUNTS = ("entered", "sent", "suppressed", "exited", "completed", "converted")
 FUNNEL_COUNTS = ("reached", "sent", "suppressed", "converted")
 
@@ -157,6 +161,7 @@ def backtest(
             steps = window_steps.load_steps()
             other_sends = sqlfiles.load("backtest/other_sends.sql")
             changes = StateChanges(engine)
+            batches = TriggerBatches(engine, windows, load_seqs)
             window_seconds: dict[datetime, float] = {}
             # The other journeys' sends before the period count toward its first caps.
             before = Window(datetime.min, windows[0].start)
@@ -168,11 +173,10 @@ def backtest(
                     params = {"window_start": window.start, "window_end": window.end}
                     engine.write(other_sends.sql(**params), "sends", "append")
                     if window is not before:
-                        kept, touched = (
-                            changes.unchanged(window)
-                            if window is not windows[0]
-                            else (set(), False)
-                        )
+                        later = window is not windows[0]  # the first rolls up all history
+                        kept, touched = changes.unchanged(window) if later else (set(), False)
+                        if later:
+                            batches.prepare(window)
                         done = run_window(
                             engine,
                             window,
@@ -181,6 +185,7 @@ def backtest(
                             catalog,
                             frozenset(kept),
                             touched,
+                            batched=later,
                         )
                         window_seconds[window.start] = done.seconds
             result = _result(engine, journey, windows)
@@ -223,6 +228,44 @@ class StateChanges:
         instants = self.instants[state]
         after = bisect.bisect_right(instants, window.start)
         return after < len(instants) and instants[after] <= window.end
+
+
+class TriggerBatches:
+    """The trigger events of the backtest's windows with their contacts' organizations, a batch
+    of `TRIGGER_BATCH` windows at a time (`sql/backtest/trigger_activity_orgs.sql`), for the
+    windows after the first: each reads its slice (`17_trigger_activity_orgs_batched`)."""
+
+    def __init__(self, engine: DuckDBEngine, windows: list[Window], load_seqs):
+        self.engine, self.windows, self.load_seqs = engine, windows, load_seqs
+        self.statement = sqlfiles.load("backtest/trigger_activity_orgs.sql")
+        self.index = {window.end: i for i, window in enumerate(windows)}
+        self.through: datetime | None = None  # the last window end the batch computed covers
+
+    def prepare(self, window: Window) -> None:
+        """Compute the batch that starts at `window`, unless the batch computed covers it."""
+        if self.through is not None and window.end <= self.through:
+            return
+        first = self.index[window.end]
+        batch = self.windows[first : first + TRIGGER_BATCH]
+        seen = [self.load_seqs(w) for w in self.windows[first - 1 : first + len(batch)]]
+        rows = pa.table(
+            {
+                "window_start": [w.start for w in batch],
+                "window_end": [w.end for w in batch],
+                "load_seq": seen[1:],
+                "prev_load_seq": seen[:-1],  # what the window before saw (`runs`)
+            }
+        )
+        self.engine.register("backtest_batch_windows", rows)
+        select = self.statement.sql(
+            first_window_start=self.windows[0].start,
+            batch_start=batch[0].start,
+            batch_end=batch[-1].end,
+            batch_load_seq=max(seen[1:]),
+            batch_prev_load_seq=min(seen[:-1]),
+        )
+        self.engine.write(select, "backtest_trigger_activity_orgs", "temp")
+        self.through = batch[-1].end
 
 
 def _windows(start: datetime, through: datetime) -> list[Window]:

@@ -213,6 +213,86 @@ def test_a_backtest_across_snapshots_that_change_mid_period_reproduces_the_live_
         _assert_reproduced(con, "nurture", out)
 
 
+MAIL_ALL = """\
+id: mail-all
+name: Mail everyone
+version: 1
+state: published
+entry: {when: activity, activity: page_viewed}
+frequency: every_time
+steps:
+  - id: note
+    send_email: {template: note}
+"""
+
+
+def test_a_backtest_adds_each_windows_unsubscribes_to_the_kept_ones_as_the_live_run_computes_them(
+    scenario, orgjourney, tmp_path
+):
+    """With the subscriptions in effect unchanged, a backtest keeps the unsubscribed pairs of
+    the window before and adds the pairs of the window's unsubscribe events
+    (`37_unsubscribed_contacts_added`): two events of one pair in a window make one pair, and
+    an event for a pair the snapshot has unsubscribed adds none; the live run computes every
+    pair again each window, and the two agree."""
+    scenario.orgs({"org_id": "o1"})
+    scenario.contacts(*({"contact_id": f"c{i}", "email": f"c{i}@x.test"} for i in (1, 2, 3)))
+    scenario.members(("c1", "o1"), ("c2", "o1"), ("c3", "o1"))
+    scenario.subscriptions(("c1", "*", "subscribed"), ("c3", "*", "unsubscribed"))
+    scenario.journey(MAIL_ALL)
+    scenario.events(
+        ("p1", "c1", "page_viewed", "2026-01-05T09:10Z"),  # o1 enters: c1, c2 get it
+        ("u2", "c2", "unsubscribed", "2026-01-05T10:15Z"),
+        ("u2b", "c2", "unsubscribed", "2026-01-05T10:40Z"),  # the same pair, the same window
+        ("u3", "c3", "unsubscribed", "2026-01-05T10:20Z"),  # unsubscribed by the snapshot too
+        ("p2", "c1", "page_viewed", "2026-01-05T11:10Z"),  # o1 enters again: only c1 gets it
+    )
+    scenario.run(END, START)
+    out = tmp_path / "would-be"
+    journey_file = str(scenario.paths["journeys"] / "mail-all.yaml")
+    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    suppressed = scenario.rows(
+        "select contact_id, strftime(run_at, '%H'), reason from suppressions order by 2, 1"
+    )
+    assert suppressed == [
+        ("c3", "10", "unsubscribed_global"),
+        ("c2", "12", "unsubscribed_global"),
+        ("c3", "12", "unsubscribed_global"),
+    ]
+    sent = scenario.rows("select contact_id, strftime(run_at, '%H') from sends order by 2, 1")
+    assert sent == [("c1", "10"), ("c2", "10"), ("c1", "12")]
+    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
+        _assert_reproduced(con, "mail-all", out)
+
+
+def test_a_backtest_batches_the_trigger_events_with_the_memberships_of_each_windows_end(
+    scenario, orgjourney, tmp_path
+):
+    """A backtest joins a day of windows' trigger events to the memberships in one statement
+    (`sql/backtest/trigger_activity_orgs.sql`); each window's events still meet the
+    memberships as of its own end: a contact that moves to another organization mid-batch
+    makes the new one enter from the window whose end is at or after the move."""
+    scenario.orgs({"org_id": "o1"}, {"org_id": "o2"})
+    scenario.contacts({"contact_id": "c1", "email": "c1@x.test"})
+    scenario.members(("c1", "o1"))
+    scenario.members(("c1", "o2"), at="2026-01-05T11:00Z")
+    scenario.journey(MAIL_ALL)
+    scenario.events(
+        ("p1", "c1", "page_viewed", "2026-01-05T09:10Z"),  # window ending 10:00: o1
+        ("p2", "c1", "page_viewed", "2026-01-05T10:10Z"),  # window ending 11:00: o2 already
+        ("p3", "c1", "page_viewed", "2026-01-06T09:30Z"),  # the next batch: o2
+    )
+    scenario.run(END, START)
+    out = tmp_path / "would-be"
+    journey_file = str(scenario.paths["journeys"] / "mail-all.yaml")
+    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    entered = scenario.rows(
+        "select org_id, strftime(entered_at, '%dT%H') from enrollments order by entered_at"
+    )
+    assert entered == [("o1", "05T10"), ("o2", "05T11"), ("o2", "06T10")]
+    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
+        _assert_reproduced(con, "mail-all", out)
+
+
 GREET_ONCE = """\
 id: greet
 name: Greet once

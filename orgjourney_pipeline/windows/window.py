@@ -35,6 +35,13 @@ KEPT_STATE = frozenset({"org_snapshot_changed", "organizations_changed", "subscr
 # The `when` parameter of the step that brings a kept organizations overlay up to date for the
 # organizations updated since the window before (`run_window`'s `touched`).
 OVERLAY_TOUCHED = "organizations_touched"
+# The `when` parameter of the step that adds the window's unsubscribed pairs to the kept
+# `unsubscribed_contacts` of the window before: true when the subscriptions in effect are kept.
+UNSUBSCRIBED_KEPT = "subscriptions_kept"
+# The `when` parameters of the two ways to a window's trigger events with their organizations:
+# joined to the memberships by the window (a live run), or read from the rows its caller
+# computed for a batch of windows at once (a backtest: `run_window`'s `batched`).
+TRIGGERS_JOINED, TRIGGERS_BATCHED = "trigger_orgs_joined", "trigger_orgs_batched"
 
 
 @dataclass
@@ -65,13 +72,15 @@ def run_window(
     catalog: journey_catalog.JourneyCatalog,
     kept: frozenset[str] = frozenset(),
     touched: bool = False,
+    batched: bool = False,
 ) -> WindowResult:
     """Run every step of one window, its ledger row last (the caller owns the transaction).
 
     `kept` names state steps (`KEPT_STATE`) not to recompute: their tables of the previous
     window on this connection still hold, as their caller knows. `touched` says the kept
     organizations overlay holds but for the organizations updated since the window before's
-    start, which it computes again.
+    start, which it computes again. `batched` says the caller computed the window's trigger
+    events with their organizations (`sql/backtest/trigger_activity_orgs.sql`).
     """
     if not kept <= KEPT_STATE:
         raise ValueError(f"not state a window can keep: {sorted(kept - KEPT_STATE)}")
@@ -82,6 +91,8 @@ def run_window(
     params["started_at"] = started_at
     params.update(dict.fromkeys(kept, False))
     params[OVERLAY_TOUCHED] = touched
+    params[UNSUBSCRIBED_KEPT] = "subscriptions_changed" in kept
+    params[TRIGGERS_JOINED], params[TRIGGERS_BATCHED] = not batched, batched
     compiled = prepare_journeys(engine, catalog, window, load_seq)
     result = WindowResult(window, {}, 0.0)
 
@@ -168,4 +179,7 @@ def window_parameters(engine: Engine, window: Window, load_seq: int) -> dict[str
         "compact_activity": previous is None or window.end.time() == dt_time(0),
         **dict.fromkeys(KEPT_STATE, True),  # recomputed, unless `run_window` keeps them
         OVERLAY_TOUCHED: False,
+        UNSUBSCRIBED_KEPT: False,
+        TRIGGERS_JOINED: True,
+        TRIGGERS_BATCHED: False,
     }

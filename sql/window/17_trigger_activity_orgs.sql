@@ -4,8 +4,10 @@
 -- joined them itself: a full scan of the memberships each, about 35 ms at scale m). The
 -- conversions read them too: a converting event is later than its enrollment's entry, a
 -- window end, so never before the first window ever processed.
+-- A backtest computes them for a batch of windows at once (`17_trigger_activity_orgs_batched`).
 -- target: trigger_activity_orgs
 -- write: temp
+-- when: trigger_orgs_joined
 -- grain: one row per trigger event and organization of its contact
 select
     a.event_id,

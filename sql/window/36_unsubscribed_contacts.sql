@@ -3,8 +3,11 @@
 -- snapshot has unsubscribed is, whatever its events; and a pair with an unsubscribe event is
 -- when the snapshot has no row for it or the event is later than the snapshot. The two parts
 -- are disjoint; only the (few) pairs with events are joined to the snapshot's rows.
+-- Kept from the previous window when the subscriptions in effect are (a backtest:
+-- `windows.window.KEPT_STATE`): `37_unsubscribed_contacts_added` adds this window's pairs.
 -- target: unsubscribed_contacts
 -- write: temp
+-- when: subscriptions_changed
 -- grain: one row per unsubscribed contact and audience
 -- params: $window_end
 with latest_unsubscribe as (
