@@ -175,8 +175,7 @@ def backtest(
                     if window is not before:
                         later = window is not windows[0]  # the first rolls up all history
                         kept, touched = changes.unchanged(window) if later else (set(), False)
-                        if later:
-                            batches.prepare(window)
+                        batches.prepare(window)
                         done = run_window(
                             engine,
                             window,
@@ -185,7 +184,7 @@ def backtest(
                             catalog,
                             frozenset(kept),
                             touched,
-                            batched=later,
+                            batched=True,
                         )
                         window_seconds[window.start] = done.seconds
             result = _result(engine, journey, windows)
@@ -232,8 +231,8 @@ class StateChanges:
 
 class TriggerBatches:
     """The trigger events of the backtest's windows with their contacts' organizations, a batch
-    of `TRIGGER_BATCH` windows at a time (`sql/backtest/trigger_activity_orgs.sql`), for the
-    windows after the first: each reads its slice (`17_trigger_activity_orgs_batched`)."""
+    of `TRIGGER_BATCH` windows at a time (`sql/backtest/trigger_activity_orgs.sql`): each
+    window reads its slice (`17_trigger_activity_orgs_batched`)."""
 
     def __init__(self, engine: DuckDBEngine, windows: list[Window], load_seqs):
         self.engine, self.windows, self.load_seqs = engine, windows, load_seqs
@@ -247,7 +246,10 @@ class TriggerBatches:
             return
         first = self.index[window.end]
         batch = self.windows[first : first + TRIGGER_BATCH]
-        seen = [self.load_seqs(w) for w in self.windows[first - 1 : first + len(batch)]]
+        # What each window and the one before it saw; before the first, nothing (-1: the
+        # first window's events are all it loaded, as `window_parameters` says).
+        seen = [self.load_seqs(self.windows[first - 1]) if first else -1]
+        seen += [self.load_seqs(w) for w in batch]
         rows = pa.table(
             {
                 "window_start": [w.start for w in batch],

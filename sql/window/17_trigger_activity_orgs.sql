@@ -1,12 +1,13 @@
 -- The window's trigger events (`is_trigger`) with the organizations their contact belongs to
--- as of the window end: joined to the memberships once a window, for every entry trigger,
--- triggering contact, `wait_for` match and conversion the journeys compile (each of those
--- joined them itself: a full scan of the memberships each, about 35 ms at scale m). The
--- conversions read them too: a converting event is later than its enrollment's entry, a
--- window end, so never before the first window ever processed.
--- A backtest computes them for a batch of windows at once (`17_trigger_activity_orgs_batched`).
+-- as of the window end, as every entry trigger, triggering contact, `wait_for` match and
+-- conversion the journeys compile reads them. A view: each of those reads it with its own
+-- activity type, which DuckDB pushes down to the events before the join, as when each
+-- joined the memberships itself (a table of all of them cost more at scale m than the joins
+-- it saved). The conversions read them too: a converting event is later than its
+-- enrollment's entry, a window end, so never before the first window ever processed.
+-- A backtest computes them for a day of windows at once (`17_trigger_activity_orgs_batched`).
 -- target: trigger_activity_orgs
--- write: temp
+-- write: view
 -- when: trigger_orgs_joined
 -- grain: one row per trigger event and organization of its contact
 select
