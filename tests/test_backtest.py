@@ -127,6 +127,22 @@ def _assert_reproduced(con, journey_id: str, out: Path) -> None:
         assert would_be == live_rows, table
 
 
+def _run_and_backtest(scenario, orgjourney, tmp_path: Path, journey_id: str) -> Path:
+    """Run the scenario live from START through END, then backtest `journey_id`'s file over
+    the same windows; return the folder of its would-be tables."""
+    scenario.run(END, START)
+    out = tmp_path / "would-be"
+    journey_file = str(scenario.paths["journeys"] / f"{journey_id}.yaml")
+    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    return out
+
+
+def _assert_live_reproduced(scenario, journey_id: str, out: Path) -> None:
+    """`_assert_reproduced` against the scenario's warehouse."""
+    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
+        _assert_reproduced(con, journey_id, out)
+
+
 def test_a_backtest_over_the_live_windows_reproduces_the_live_tables(live, orgjourney, tmp_path):
     store = live.paths["warehouse"]
     before = _digest(store)
@@ -199,18 +215,14 @@ def test_a_backtest_across_snapshots_that_change_mid_period_reproduces_the_live_
         ("f5", "c5", "form_submitted", "2026-01-05T11:30Z"),  # o2, pro now: enters
         ("f4", "c4", "form_submitted", "2026-01-05T12:10Z"),  # o1 again, free now
     )
-    scenario.run(END, START)
-    out = tmp_path / "would-be"
-    journey_file = str(scenario.paths["journeys"] / "nurture.yaml")
-    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    out = _run_and_backtest(scenario, orgjourney, tmp_path, "nurture")
     entered = scenario.rows("select org_id from enrollments order by entered_at")
     unsubscribed = scenario.rows(
         "select distinct contact_id from suppressions where reason = 'unsubscribed_global'"
     )
     # The world exercises what the test is about: both snapshots changed who entered or got it.
     assert [org for (org,) in entered] == ["o1", "o2"] and unsubscribed == [("c5",)]
-    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
-        _assert_reproduced(con, "nurture", out)
+    _assert_live_reproduced(scenario, "nurture", out)
 
 
 MAIL_ALL = """\
@@ -246,10 +258,7 @@ def test_a_backtest_adds_each_windows_unsubscribes_to_the_kept_ones_as_the_live_
         ("u3", "c3", "unsubscribed", "2026-01-05T10:20Z"),  # unsubscribed by the snapshot too
         ("p2", "c1", "page_viewed", "2026-01-05T11:10Z"),  # o1 enters again: only c1 gets it
     )
-    scenario.run(END, START)
-    out = tmp_path / "would-be"
-    journey_file = str(scenario.paths["journeys"] / "mail-all.yaml")
-    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    out = _run_and_backtest(scenario, orgjourney, tmp_path, "mail-all")
     suppressed = scenario.rows(
         "select contact_id, strftime(run_at, '%H'), reason from suppressions order by 2, 1"
     )
@@ -260,8 +269,7 @@ def test_a_backtest_adds_each_windows_unsubscribes_to_the_kept_ones_as_the_live_
     ]
     sent = scenario.rows("select contact_id, strftime(run_at, '%H') from sends order by 2, 1")
     assert sent == [("c1", "10"), ("c2", "10"), ("c1", "12")]
-    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
-        _assert_reproduced(con, "mail-all", out)
+    _assert_live_reproduced(scenario, "mail-all", out)
 
 
 def test_a_backtest_batches_the_trigger_events_with_the_memberships_of_each_windows_end(
@@ -281,16 +289,12 @@ def test_a_backtest_batches_the_trigger_events_with_the_memberships_of_each_wind
         ("p2", "c1", "page_viewed", "2026-01-05T10:10Z"),  # window ending 11:00: o2 already
         ("p3", "c1", "page_viewed", "2026-01-06T09:30Z"),  # the next batch: o2
     )
-    scenario.run(END, START)
-    out = tmp_path / "would-be"
-    journey_file = str(scenario.paths["journeys"] / "mail-all.yaml")
-    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    out = _run_and_backtest(scenario, orgjourney, tmp_path, "mail-all")
     entered = scenario.rows(
         "select org_id, strftime(entered_at, '%dT%H') from enrollments order by entered_at"
     )
     assert entered == [("o1", "05T10"), ("o2", "05T11"), ("o2", "06T10")]
-    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
-        _assert_reproduced(con, "mail-all", out)
+    _assert_live_reproduced(scenario, "mail-all", out)
 
 
 GREET_ONCE = """\
@@ -327,14 +331,10 @@ def test_a_backtest_sees_the_journeys_own_updates_from_the_next_window_on(
         ("v2", "c1", "page_viewed", "2026-01-05T11:20Z"),  # o1 tagged: does not enter again
         ("v3", "c2", "page_viewed", "2026-01-05T11:30Z"),  # o2 enters
     )
-    scenario.run(END, START)
-    out = tmp_path / "would-be"
-    journey_file = str(scenario.paths["journeys"] / "greet.yaml")
-    orgjourney("backtest", journey_file, "--from", START, "--through", END, "--out", str(out))
+    out = _run_and_backtest(scenario, orgjourney, tmp_path, "greet")
     entered = scenario.rows("select org_id from enrollments order by entered_at")
     assert [org for (org,) in entered] == ["o1", "o2"]
-    with duckdb.connect(str(scenario.paths["warehouse"]), read_only=True) as con:
-        _assert_reproduced(con, "greet", out)
+    _assert_live_reproduced(scenario, "greet", out)
 
 
 def test_a_backtest_starts_as_if_first_published_at_from(live, orgjourney):
