@@ -60,6 +60,25 @@ def test_a_step_with_when_runs_only_when_its_parameter_is_true(tmp_path):
         sqlsteps.run_step(DuckDBEngine(con), step, {"n": 3})
 
 
+def test_a_step_with_when_not_runs_only_when_its_parameter_is_false(tmp_path):
+    path = tmp_path / "50_note.sql"
+    path.write_text("-- target: notes\n-- write: append\n-- when: not busy\nselect $n as n\n")
+    step = sqlsteps.parse_step(path)
+    assert step.when == "busy" and step.when_not and step.parameters == {"busy", "n"}
+    con = duckdb.connect()
+    con.execute("create table notes (n integer)")
+    assert sqlsteps.run_step(DuckDBEngine(con), step, {"busy": True, "n": 1}) == 0
+    assert sqlsteps.run_step(DuckDBEngine(con), step, {"busy": False, "n": 2}) == 1
+    assert con.execute("select n from notes").fetchall() == [(2,)]
+
+
+def test_a_when_that_is_not_a_parameter_name_is_refused(tmp_path):
+    path = tmp_path / "50_note.sql"
+    path.write_text("-- target: notes\n-- write: append\n-- when: busy or idle\nselect 1 as n\n")
+    with pytest.raises(sqlsteps.StepFileError, match="50_note.sql: 'when' names a parameter"):
+        sqlsteps.parse_step(path)
+
+
 def test_parameter_values_become_literals_not_text():
     step_file = sql_dir() / "window" / "10_window_activities.sql"
     step = sqlsteps.parse_step(step_file)

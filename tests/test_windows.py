@@ -219,13 +219,17 @@ def test_the_contact_rollup_appends_each_window_and_compacts_at_midnight(con):
     assert rows(con, "contact_activity") == [("c1", "purchase", at[0], at[0], 1)]
     assert rows(con, "contact_activity_recent") == []
 
-    run_windows(DuckDBEngine(con), datetime(2026, 1, 5, 23))
+    report = run_windows(DuckDBEngine(con), datetime(2026, 1, 5, 23))
+    # A step its `when` skips runs no statement: it is in none of the window's figures.
+    assert "21_compact_contact_activity" not in report.windows[0].counts
+    assert "21_compact_contact_activity" not in report.windows[0].step_seconds
     assert rows(con, "contact_activity") == [("c1", "purchase", at[0], at[0], 1)]
     assert rows(con, "contact_activity_recent") == [("c1", "purchase", at[1], at[1], 1)]
     assert rollup(con) == [("o1", "purchase", 2)]
 
     report = run_windows(DuckDBEngine(con), datetime(2026, 1, 6, 0))  # ends at midnight: compacts
     assert report.windows[0].counts["21_compact_contact_activity"] == 1
+    assert "21_compact_contact_activity" in report.windows[0].step_seconds
     assert rows(con, "contact_activity") == [("c1", "purchase", at[0], at[2], 3)]
     assert rows(con, "contact_activity_recent") == []
     assert con.execute(

@@ -100,6 +100,10 @@ class WindowProfile:
             "operators": slowest.operators,
         }
 
+    def step_names(self) -> list[str]:
+        """The steps whose statements ran, by name."""
+        return sorted(name for key in self.statements for name in key.split(" / "))
+
     def totals(self) -> dict[str, float | int]:
         """The steps' statements: how many, DuckDB's seconds, planning's share."""
         return _seconds([p for group in self.statements.values() for p in group])
@@ -222,5 +226,5 @@ def profile_figures(
         "outside_steps_s": round(window_s - steps_s, 4),
         "profile_reading_s": round(engine.reading_s, 4),
         "top_steps": {name: step for name, step in top.items() if step is not None},
-        "preflight": engine.preflight.totals(),
+        "preflight": {**engine.preflight.totals(), "steps": engine.preflight.step_names()},
     }

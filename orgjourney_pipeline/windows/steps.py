@@ -8,7 +8,8 @@ Each file under `sql/window/` has a header of `-- key: value` lines (see `sqlfil
 `write` is a write mode of the engines (`engines.WRITE_MODES`: view, temp, append, upsert
 with its key columns, replace); the engine turns it into its own statements. `-- when: name`
 runs the step only in windows whose parameter `name` is true (the daily compaction of the
-activity rollup); in the others it writes nothing.
+activity rollup), `-- when: not name` only in those where it is false; in the others it
+writes nothing and runs no statement.
 
 The SELECTs never write, so the same files run on an engine without UPDATE or MERGE.
 Parameters (`$window_end`, ..) become literals built by sqlglot, never pasted text. A table
@@ -54,12 +55,21 @@ class SqlStep:
     keys: tuple[str, ...]
     statement: exp.Expression
     when: str | None = None  # the boolean parameter that must be true for the step to run
+    when_not: bool = False  # `-- when: not name`: it must be false instead
 
     @cached_property
     def parameters(self) -> frozenset[str]:
         """Names of the `$name` placeholders the statement (and its `when`) uses."""
         names = {node.name for node in self.statement.find_all(exp.Placeholder)}
         return frozenset(names | ({self.when} if self.when else set()))
+
+    def runs(self, params: Mapping[str, object]) -> bool:
+        """Whether the step runs in a window with these parameters (its `when`)."""
+        if not self.when:
+            return True
+        if self.when not in params:
+            raise StepFileError(f"{self.path.name}: no value for its 'when' {self.when!r}")
+        return bool(params[self.when]) != self.when_not
 
     @cached_property
     def compiled_relations(self) -> frozenset[str]:
@@ -178,8 +188,13 @@ def parse_step(path: Path) -> SqlStep:
         raise StepFileError(f"{path.name}: unknown write mode {header['write']!r}")
     if not isinstance(sql_file.statement, exp.Query):
         raise StepFileError(f"{path.name}: a step file holds exactly one SELECT")
+    when, when_not = header.get("when"), False
+    if when is not None and when.startswith("not "):
+        when, when_not = when.removeprefix("not ").strip(), True
+    if when is not None and not when.isidentifier():
+        raise StepFileError(f"{path.name}: 'when' names a parameter, or 'not' and one: {when!r}")
     return SqlStep(
-        path.stem, path, header["target"], write, keys, sql_file.statement, header.get("when")
+        path.stem, path, header["target"], write, keys, sql_file.statement, when, when_not
     )
 
 
@@ -191,13 +206,10 @@ def run_step(
 ) -> int:
     """Execute a step and write its rows as its header says; return the number of rows.
 
-    A step whose `when` parameter is false does nothing and returns 0.
+    A step its `when` does not run (`SqlStep.runs`) does nothing and returns 0.
     """
-    if step.when:
-        if step.when not in params:
-            raise StepFileError(f"{step.path.name}: no value for its 'when' {step.when!r}")
-        if not params[step.when]:
-            return 0
+    if not step.runs(params):
+        return 0
     return engine.write(step.render(params, compiled), step.target, step.write, step.keys)
 
 

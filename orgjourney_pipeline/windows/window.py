@@ -35,13 +35,10 @@ KEPT_STATE = frozenset({"org_snapshot_changed", "organizations_changed", "subscr
 # The `when` parameter of the step that brings a kept organizations overlay up to date for the
 # organizations updated since the window before (`run_window`'s `touched`).
 OVERLAY_TOUCHED = "organizations_touched"
-# The `when` parameter of the step that adds the window's unsubscribed pairs to the kept
-# `unsubscribed_contacts` of the window before: true when the subscriptions in effect are kept.
-UNSUBSCRIBED_KEPT = "subscriptions_kept"
-# The `when` parameters of the two ways to a window's trigger events with their organizations:
-# joined to the memberships by the window (a live run), or read from the rows its caller
-# computed for a batch of windows at once (a backtest: `run_window`'s `batched`).
-TRIGGERS_JOINED, TRIGGERS_BATCHED = "trigger_orgs_joined", "trigger_orgs_batched"
+# The `when` parameter of the two ways to a window's trigger events with their organizations:
+# read from the rows its caller computed for a batch of windows at once (a backtest:
+# `run_window`'s `batched`), or, when false, joined to the memberships by the window.
+TRIGGERS_BATCHED = "trigger_orgs_batched"
 
 
 @dataclass
@@ -49,7 +46,7 @@ class WindowResult:
     """What one window did: rows written per step, the ledger's counts, how long it took."""
 
     window: Window
-    counts: dict[str, int]  # rows per SQL step (its name), for diagnostics and the benchmark
+    counts: dict[str, int]  # rows per SQL step run (its name), for diagnostics and the benchmark
     seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
     step_runs: int = 0  # statements executed (a loop's steps once per pass)
@@ -91,12 +88,14 @@ def run_window(
     params["started_at"] = started_at
     params.update(dict.fromkeys(kept, False))
     params[OVERLAY_TOUCHED] = touched
-    params[UNSUBSCRIBED_KEPT] = "subscriptions_changed" in kept
-    params[TRIGGERS_JOINED], params[TRIGGERS_BATCHED] = not batched, batched
+    params[TRIGGERS_BATCHED] = batched
     compiled = prepare_journeys(engine, catalog, window, load_seq)
     result = WindowResult(window, {}, 0.0)
 
     def run(step: window_steps.SqlStep) -> int:
+        if not step.runs(params):  # not run, so not in the window's counts, seconds or runs
+            maybe_fault(step.name)
+            return 0
         step_clock = time.perf_counter()
         if step.name == RECORD_RUN:
             result.ledger_counts = ledger_counts(engine, window)
@@ -179,7 +178,5 @@ def window_parameters(engine: Engine, window: Window, load_seq: int) -> dict[str
         "compact_activity": previous is None or window.end.time() == dt_time(0),
         **dict.fromkeys(KEPT_STATE, True),  # recomputed, unless `run_window` keeps them
         OVERLAY_TOUCHED: False,
-        UNSUBSCRIBED_KEPT: False,
-        TRIGGERS_JOINED: True,
         TRIGGERS_BATCHED: False,
     }

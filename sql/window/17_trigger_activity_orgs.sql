@@ -8,7 +8,7 @@
 -- A backtest computes them for a day of windows at once (`17_trigger_activity_orgs_batched`).
 -- target: trigger_activity_orgs
 -- write: view
--- when: trigger_orgs_joined
+-- when: not trigger_orgs_batched
 -- grain: one row per trigger event and organization of its contact
 select
     a.event_id,

@@ -8,7 +8,7 @@
 -- and never runs this.
 -- target: unsubscribed_contacts
 -- write: append
--- when: subscriptions_kept
+-- when: not subscriptions_changed
 -- grain: one row per contact and audience unsubscribed by this window's events
 -- params: $window_end
 with added as (
