@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from orgjourney_pipeline import warehouse
 from orgjourney_pipeline.ingest import file_kind, ingest_paths, read_as_of, sql
+from orgjourney_pipeline.ingest.kinds import TIMESTAMP_RE
 
 T1, T2, T3 = datetime(2026, 1, 1), datetime(2026, 1, 2), datetime(2026, 1, 3)
 
@@ -775,6 +776,7 @@ def test_bad_rows_are_rejected_with_reason_codes_and_the_rest_loads(con, tmp_pat
         e3,c1,x,yesterday
         e4,c1,x,2026-13-45T09:00:00
         e5,c1,x,2026-01-05T09:00:00
+        e6,\u00a0,x,2026-01-05T09:00:00
         """,
     )
     assert result.status == "loaded"
@@ -782,6 +784,7 @@ def test_bad_rows_are_rejected_with_reason_codes_and_the_rest_loads(con, tmp_pat
         (2, "activities", "missing_required: event_id"),
         (3, "activities", "bad_timestamp: occurred_at"),
         (4, "activities", "bad_timestamp: occurred_at"),
+        (6, "activities", "missing_required: contact_id"),  # a no-break space is blank
     ]
     assert rows(con, "select file, raw from rejected_rows where row_number = 3") == [
         (
@@ -790,7 +793,7 @@ def test_bad_rows_are_rejected_with_reason_codes_and_the_rest_loads(con, tmp_pat
         )
     ]
     assert rows(con, "select event_id from activities order by 1") == [("e1",), ("e5",)]
-    assert (result.rows_loaded, result.rows_rejected) == (2, 3)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 4)
 
 
 def test_a_bad_number_is_rejected(con, tmp_path):
@@ -1101,8 +1104,12 @@ def test_a_fault_inside_a_group_of_activity_files_leaves_the_group_whole_or_not_
 @example("{")
 @example("")
 @example('{"a":NaN}')
+@example("\xa0")
+@example("\u3000x")
+@example("\x9f")
+@example("!")
 @given(
-    st.text(alphabet=st.sampled_from(' \t\n{}[]":,a1.-eE\\'), max_size=10)
+    st.text(alphabet=st.sampled_from(' \t\n{}[]":,a1.-eE\\\xa0\u2000\u3000\x85\x9f!'), max_size=10)
     | st.from_regex(r"\s*\{.*\}\s*", fullmatch=True)
     | st.text(max_size=6)
 )
@@ -1125,6 +1132,37 @@ def test_the_fast_blank_and_json_object_checks_give_the_values_of_their_definiti
     except UnicodeError:  # a lone surrogate: Python cannot hand it to DuckDB
         return
     assert (fast_blank, fast_json) == (blank, json_object)
+
+
+@settings(max_examples=300, deadline=None)
+@example("0001-01-01T00:00+01:00")
+@example("0002-01-01T00:00+18:00")
+@example("9998-12-31T23:59-18:00")
+@example("9999-12-31T23:00-02:00")
+@example("0000-06-01")
+@example(" 2026-02-30 ")
+@given(
+    st.from_regex(
+        r"\s?(0000|0001|0002|9998|9999|[0-9]{4})-(0[1-9]|1[0-2]|3[0-9])-(0[1-9]|[1-3][0-9])"
+        r"([Tt ][0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+        r"([Zz]|[+-](0[0-9]|1[0-8])(:?[0-5][0-9])?)?)?\s?",
+        fullmatch=True,
+    )
+    | st.text(alphabet=st.sampled_from(" 0129-:TtZz+."), max_size=22)
+)
+def test_the_timestamp_check_gives_the_value_of_its_definition(text):
+    # values/timestamp casts twice only for the years an offset can push out of 1 to 9999;
+    # its definition: the text matches the pattern, and its instant falls in those years.
+    value = "try_cast(upper(trim(t)) as timestamptz) at time zone 'UTC'"
+    pattern = exp.Literal.string(TIMESTAMP_RE).sql(dialect="duckdb")
+    definition = (
+        f"case when regexp_full_match(trim(t), {pattern}) and year({value}) between 1 and 9999"
+        f" then {value} end"
+    )
+    fast = sql.expression("timestamp", text=exp.column("t"), pattern=TIMESTAMP_RE)
+    select = f"select {fast.sql(dialect='duckdb')}, {definition} from (select ?::varchar as t)"
+    fast_value, value_by_definition = _MEMORY.execute(select, [text]).fetchone()
+    assert fast_value == value_by_definition
 
 
 _MEMORY = duckdb.connect()

@@ -1,10 +1,12 @@
--- A file value as text, null when blank (an empty string counts as missing). `trim` removes
--- spaces only, so a value that does not start with one is not blank: only the rest are trimmed
--- (three times cheaper on a load of ids and names, the same values).
+-- A file value as text, null when blank: empty, or only the spaces `trim` removes (it
+-- removes every Unicode space separator: ' ', U+00A0, U+2000 to U+200A, U+3000, ...). A value
+-- whose first character is printable ASCII or a C1 control (code points 33 to 159, none of
+-- them a space separator) is not blank: only the rest are trimmed (four times cheaper on a
+-- load of ids and names, the same values; `ord` of an empty string is -1).
 -- grain: one value
 -- params: $text
 select
     case
-        when $text <> '' and not starts_with($text, ' ') then $text
+        when ord($text) between 33 and 159 then $text
         when trim($text) <> '' then $text
     end as value
