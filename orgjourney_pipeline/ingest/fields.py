@@ -22,6 +22,7 @@ from orgjourney_pipeline.ingest.kinds import (
     NUMBER_RE,
     NUMERIC_TYPES,
     TIMESTAMP_RE,
+    TIMESTAMP_UPPER_RE,
     Kind,
 )
 from orgjourney_pipeline.ingest.readers import Source
@@ -270,13 +271,13 @@ def first_expression(col: Column) -> tuple[exp.Expression, bool]:
     return text_expression(ref, source_type), False
 
 
-_VALUE_TEMPLATES = {
-    "status": ("status", None),
-    "bool": ("bool", None),
-    "timestamp": ("timestamp", TIMESTAMP_RE),
-    "date": ("date", DATE_RE),
-    "number": ("number", NUMBER_RE),
-    "json": ("json_object", None),
+_VALUE_TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {
+    "status": ("status", {}),
+    "bool": ("bool", {}),
+    "timestamp": ("timestamp", {"pattern": TIMESTAMP_RE, "upper_pattern": TIMESTAMP_UPPER_RE}),
+    "date": ("date", {"pattern": DATE_RE}),
+    "number": ("number", {"pattern": NUMBER_RE}),
+    "json": ("json_object", {}),
 }
 
 
@@ -288,10 +289,8 @@ def value_expression(col: Column, read: exp.Expression, native: bool) -> exp.Exp
         return sql.expression("tags", tags=read)
     if col.type not in _VALUE_TEMPLATES:
         raise ValueError(f"unknown field type {col.type!r}")
-    template, pattern = _VALUE_TEMPLATES[col.type]
-    if pattern is None:
-        return sql.expression(template, text=read)
-    return sql.expression(template, text=read, pattern=pattern)
+    template, patterns = _VALUE_TEMPLATES[col.type]
+    return sql.expression(template, text=read, **patterns)
 
 
 def text_expression(ref: exp.Expression, source_type: str) -> exp.Expression:

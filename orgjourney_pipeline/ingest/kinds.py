@@ -173,9 +173,19 @@ DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # seconds and fraction, optional offset (Z in either case, +hh, +hhmm, +hh:mm) up to ±18:00.
 # Stricter than DuckDB's cast, which also takes 'epoch' and offsets such as +99:00. The
 # instant must also fall in the years 1 to 9999 once the offset is applied (values/timestamp).
-_OFFSET_RE = r"([Zz]|[+-](0[0-9]|1[0-7])(:?[0-5][0-9])?|[+-]18(:?00)?)"
-DATETIME_RE = DATE_RE + r"[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?" + _OFFSET_RE + "?"
+
+
+def _datetime_re(t: str, z: str) -> str:
+    """The date-time pattern, with `t` the date/time separators and `z` the UTC letters."""
+    offset = rf"({z}|[+-](0[0-9]|1[0-7])(:?[0-5][0-9])?|[+-]18(:?00)?)"
+    return DATE_RE + t + r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?" + offset + "?"
+
+
+DATETIME_RE = _datetime_re("[Tt ]", "[Zz]")
 TIMESTAMP_RE = f"({DATE_RE}|{DATETIME_RE})"
+# The same with 'T' and 'Z' upper case: a text it matches whole has no blank at either end and
+# no lower-case letter, so it is its own `upper(trim(...))` (values/timestamp's fast path).
+TIMESTAMP_UPPER_RE = f"({DATE_RE}|{_datetime_re('[T ]', 'Z')})"
 NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
