@@ -69,7 +69,7 @@ OUTPUT_TABLES = (
 )
 # Windows whose trigger events one statement joins to the memberships
 # (`sql/backtest/trigger_activity_orgs.sql`): a day of hourly windows, one scan of the
-# membership history a day instead of one a window.
+# membership history a day instead of three or four a window (one per reader of the events).
 TRIGGER_BATCH = 24
 DAILY_COUNTS = ("entered", "sent", "suppressed", "exited", "completed", "converted")
 FUNNEL_COUNTS = ("reached", "sent", "suppressed", "converted")
