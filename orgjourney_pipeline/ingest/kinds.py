@@ -169,10 +169,6 @@ HISTORY_COLUMNS = ("valid_from", "valid_to", "row_hash")
 # column text instead of being silently rounded.
 NUMBER_RE = r"-?(0|[1-9][0-9]{0,14})(\.[0-9]+)?([eE][+-]?[0-9]+)?"
 DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# ISO-8601 / RFC 3339 date-time: 'T' (either case) or space, minutes required, optional
-# seconds and fraction, optional offset (Z in either case, +hh, +hhmm, +hh:mm) up to ±18:00.
-# Stricter than DuckDB's cast, which also takes 'epoch' and offsets such as +99:00. The
-# instant must also fall in the years 1 to 9999 once the offset is applied (values/timestamp).
 
 
 def _datetime_re(t: str, z: str) -> str:
@@ -181,6 +177,10 @@ def _datetime_re(t: str, z: str) -> str:
     return DATE_RE + t + r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?" + offset + "?"
 
 
+# ISO-8601 / RFC 3339 date-time: 'T' (either case) or space, minutes required, optional
+# seconds and fraction, optional offset (Z in either case, +hh, +hhmm, +hh:mm) up to ±18:00.
+# Stricter than DuckDB's cast, which also takes 'epoch' and offsets such as +99:00. The
+# instant must also fall in the years 1 to 9999 once the offset is applied (values/timestamp).
 DATETIME_RE = _datetime_re("[Tt ]", "[Zz]")
 TIMESTAMP_RE = f"({DATE_RE}|{DATETIME_RE})"
 # The same with 'T' and 'Z' upper case: a text it matches whole has no blank at either end and
