@@ -53,6 +53,8 @@ class JourneyCatalog:
     versions: dict[tuple[str, int], journeys.Journey]
     problems: list[journeys.Problem] = field(default_factory=list)
     delivery: DeliveryRules = field(default_factory=DeliveryRules)
+    # The relations compiled for its windows, by what they depend on (`windows.journeys`).
+    compiled: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def errors(self) -> list[journeys.Problem]:

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 
 from orgjourney_pipeline import journeys as language
-from orgjourney_pipeline.journeys.compile import compile_window
+from orgjourney_pipeline.journeys.compile import compile_relations
 from orgjourney_pipeline.journeys.tables import RunJourney
 from orgjourney_pipeline.journeys.templates import WindowContext
 from orgjourney_reference.model import Inputs, Reference, World
@@ -199,8 +199,8 @@ def compiled(*texts: str):
         {**language.BUILTIN_CONTACT_FIELDS, "role": "text"},
     )
     run = [RunJourney(j, j.id, j.version, "published", None) for j in journeys]
-    window = compile_window(run, {(j.id, j.version): j for j in journeys}, context)
-    return window.relations["member_rollups"].sql("duckdb").lower()
+    relations = compile_relations(run, {(j.id, j.version): j for j in journeys}, context)
+    return relations["member_rollups"].sql("duckdb").lower()
 
 
 def test_journeys_naming_one_contact_filter_share_one_grouped_pass():

@@ -22,7 +22,14 @@ from sqlglot import exp
 
 from orgjourney_pipeline.journeys.canonical import as_text
 from orgjourney_pipeline.journeys.problems import near
-from orgjourney_pipeline.journeys.sqlexpr import Clock, combine, naive_utc, timestamp, two_valued
+from orgjourney_pipeline.journeys.sqlexpr import (
+    Clock,
+    combine,
+    date_literal,
+    naive_utc,
+    timestamp,
+    two_valued,
+)
 
 if TYPE_CHECKING:
     from orgjourney_pipeline.journeys.reader import NodeReader
@@ -331,23 +338,14 @@ class _Within(Operator):
     def predicate(self, column, field_type, value, clock):
         span = timedelta(days=float(value))
         if field_type == "date":
-            low, high = (
-                (clock.today - span, clock.today)
-                if self.PAST
-                else (clock.today, clock.today + span)
-            )
-            kind, bounds = exp.DataType.Type.DATE, (low.isoformat(), high.isoformat())
+            today = clock.today
+            low, high = (today - span, today) if self.PAST else (today, today + span)
+            bounds = (date_literal(low), date_literal(high))
         else:
             now = naive_utc(clock.window_end)
             low, high = (now - span, now) if self.PAST else (now, now + span)
-            kind = exp.DataType.Type.TIMESTAMP
-            bounds = (low.isoformat(sep=" "), high.isoformat(sep=" "))
-        between = exp.Between(
-            this=column,
-            low=exp.cast(exp.Literal.string(bounds[0]), kind),
-            high=exp.cast(exp.Literal.string(bounds[1]), kind),
-        )
-        return two_valued(between)
+            bounds = (timestamp(low), timestamp(high))
+        return two_valued(exp.Between(this=column, low=bounds[0], high=bounds[1]))
 
 
 class WithinLastDays(_Within):

@@ -15,8 +15,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from datetime import datetime
 
 import pyarrow as pa
 from sqlglot import exp
@@ -26,7 +26,7 @@ from orgjourney_pipeline.journeys.delivery import send_hold_relations
 from orgjourney_pipeline.journeys.fields import journey_filters
 from orgjourney_pipeline.journeys.fusion import fuse_branches, union_all
 from orgjourney_pipeline.journeys.model import Journey
-from orgjourney_pipeline.journeys.sqlexpr import where_properties
+from orgjourney_pipeline.journeys.sqlexpr import timestamp, where_properties
 from orgjourney_pipeline.journeys.tables import RunJourney
 from orgjourney_pipeline.journeys.templates import WindowContext, journey_key, relation
 
@@ -91,25 +91,18 @@ RELATION_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass
-class WindowJourneys:
-    """Everything the window's SQL needs from the journeys."""
-
-    tables: dict[str, pa.Table]
-    relations: dict[str, exp.Query]
-
-
-def compile_window(
+def compile_relations(
     run_journeys: list[RunJourney],
     versions: Mapping[tuple[str, int], Journey],
     context: WindowContext,
-) -> WindowJourneys:
-    """Build the data tables and compiled relations of one window.
+) -> dict[str, exp.Query]:
+    """Build the compiled relations of one window (or, `context.for_every_window`, of any
+    window whose `window_shapes` are the same).
 
     `versions` holds every (journey id, version) whose steps may run: the current ones and
     those that active enrollments still follow.
     """
-    published = [rj.journey for rj in run_journeys if rj.state == "published" and rj.journey]
+    published = _published(run_journeys)
     published_ids = {journey.id for journey in published}
     moving = [journey for key, journey in versions.items() if key[0] in published_ids]
     parts: dict[str, list[exp.Query]] = {name: [] for name in RELATION_COLUMNS}
@@ -123,26 +116,42 @@ def compile_window(
         add(_exit_blocked(journey, context))
     for journey in moving:
         add(_exit_matches(journey, context))
-        add(send_hold_relations(journey, context.window_end))
+        add(send_hold_relations(journey, context.end))
         for step in journey.steps:
             add(step.relations(journey, context))
     for journey in versions.values():  # conversions count whatever the journey's state
         add(_conversion_activities(journey))
     add(_member_rollups([*published, *moving], context))
-    relations = {
-        name: _relation(queries, RELATION_COLUMNS[name]) for name, queries in parts.items()
-    }
-    window_tables = {
+    return {name: _relation(queries, RELATION_COLUMNS[name]) for name, queries in parts.items()}
+
+
+def window_shapes(run_journeys: list[RunJourney], context: WindowContext) -> tuple[Hashable, ...]:
+    """What of the window, beyond its `WindowValue`s, the relations are built from: the
+    published journeys' entries' `window_shape`, in order."""
+    return tuple(j.entry.window_shape(j, context) for j in _published(run_journeys))
+
+
+def window_tables(
+    run_journeys: list[RunJourney],
+    versions: Mapping[tuple[str, int], Journey],
+    window_end: datetime,
+    org_fields: Mapping[str, str],
+) -> dict[str, pa.Table]:
+    """The journeys' data tables of one window (`tables`)."""
+    return {
         "run_journeys": tables.run_journeys_table(run_journeys),
-        **tables.step_tables(versions.values(), context.window_end, context.org_fields),
+        **tables.step_tables(versions.values(), window_end, org_fields),
     }
-    return WindowJourneys(window_tables, relations)
+
+
+def _published(run_journeys: list[RunJourney]) -> list[Journey]:
+    return [rj.journey for rj in run_journeys if rj.state == "published" and rj.journey]
 
 
 def journey_parts(journey: Journey) -> list[tuple[str, int, Callable[[WindowContext], Relations]]]:
     """Each part of a journey that compiles: (label, the line it is written at, its compiler).
 
-    The same compilers as `compile_window`'s, one journey at a time, so a part that cannot be
+    The same compilers as `compile_relations`', one journey at a time, so a part that cannot be
     compiled can be named where the file writes it.
     """
     lines = journey.lines
@@ -205,7 +214,7 @@ def _exit_blocked(journey: Journey, context: WindowContext) -> dict[str, list[ex
     blocked = relation(
         "exit_blocked",
         journey_id=journey.id,
-        window_end=context.window_end,
+        window_end=timestamp(context.end),
         exit_filter=exit_filter,
     )
     return {"exit_blocked": [blocked]}

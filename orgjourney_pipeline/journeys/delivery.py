@@ -27,6 +27,7 @@ from orgjourney_pipeline.journeys import schedule
 from orgjourney_pipeline.journeys.model import Journey, SendWindow
 from orgjourney_pipeline.journeys.problems import describe, near
 from orgjourney_pipeline.journeys.reader import NodeReader
+from orgjourney_pipeline.journeys.sqlexpr import WindowValue, timestamp
 from orgjourney_pipeline.journeys.templates import relation
 
 DELIVERY_FILES = ("delivery.yaml", "delivery.yml")
@@ -244,7 +245,9 @@ def delivery_settings(rules: DeliveryRules) -> pa.Table:
     )
 
 
-def send_hold_relations(journey: Journey, window_end: datetime) -> dict[str, list[exp.Query]]:
+def send_hold_relations(
+    journey: Journey, window_end: datetime | WindowValue
+) -> dict[str, list[exp.Query]]:
     """The journey version's part of `send_holds`: its send steps' enrollments that its send
     window holds now (`sql/compiled/send_hold.sql`)."""
     if journey.send_window is None:
@@ -255,7 +258,7 @@ def send_hold_relations(journey: Journey, window_end: datetime) -> dict[str, lis
             journey_id=journey.id,
             journey_version=journey.version,
             step_id=step.id,
-            window_end=window_end,
+            window_end=timestamp(window_end),
         )
         for step in journey.steps
         if step.CHANNEL is not None

@@ -8,9 +8,9 @@ scheduled instant enters this window). `ENTRY_KINDS` is the registry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlglot import exp
@@ -68,6 +68,12 @@ class EntryKind:
     def relations(self, journey: Journey, context: WindowContext) -> Relations:
         """The kind's parts of the window's compiled relations."""
         raise NotImplementedError
+
+    def window_shape(self, journey: Journey, context: WindowContext) -> Hashable:
+        """What of the window, beyond the values a relation compiled for every window binds
+        (`sqlexpr.WindowValue`), the kind's relations are built from (None: nothing). The
+        relations are built from this and nothing else of the window, so it keys them."""
+        return None
 
     def field_problems(self, fields: KnownFields, line: int) -> list[tuple[int, str]]:
         """Problems of the organization field the kind names (a date), if it names one."""
@@ -224,7 +230,7 @@ class ApproachingDateEntry(_DateFieldEntry):
             journey_id=journey.id,
             field_date=self.field_date(context),
             first_day=date_literal(today),
-            last_day=date_literal(date.fromordinal(today.toordinal() + int(self.days_before))),
+            last_day=date_literal(today + timedelta(days=int(self.days_before))),
             entry_filter=self.entry_filter(journey, context),
         )
         return {"entry_triggers": [trigger]}
@@ -249,13 +255,19 @@ class AnniversaryEntry(_DateFieldEntry):
     def body(self):
         return {"field": self.field, "at": self.at}
 
-    def relations(self, journey, context):
-        days = schedule.anniversary_dates(
-            context.window_start,
-            context.window_end,
-            journey.timezone,
-            schedule.parse_clock(self.at),
+    def window_shape(self, journey, context):
+        """The days whose anniversaries fall in the window."""
+        return tuple(
+            schedule.anniversary_dates(
+                context.window_start,
+                context.window_end,
+                journey.timezone,
+                schedule.parse_clock(self.at),
+            )
         )
+
+    def relations(self, journey, context):
+        days = self.window_shape(journey, context)
         if not days:
             return {}
         field_date = self.field_date(context)
@@ -310,17 +322,22 @@ class RecurringEntry(EntryKind):
         body["at"] = self.at
         return body
 
-    def relations(self, journey, context):
-        fires = schedule.recurring_fires(
-            context.window_start,
-            context.window_end,
-            journey.timezone,
-            self.every,
-            schedule.parse_clock(self.at),
-            tuple(self.on),
-            self.day,
+    def window_shape(self, journey, context):
+        """Whether the schedule fires in the window."""
+        return bool(
+            schedule.recurring_fires(
+                context.window_start,
+                context.window_end,
+                journey.timezone,
+                self.every,
+                schedule.parse_clock(self.at),
+                tuple(self.on),
+                self.day,
+            )
         )
-        if not fires:
+
+    def relations(self, journey, context):
+        if not self.window_shape(journey, context):
             return {}
         condition = self.entry_filter(journey, context)
         return {

@@ -37,6 +37,7 @@ from orgjourney_pipeline.journeys.sqlexpr import (
     FilterScope,
     combine,
     field_column,
+    number,
     timestamp,
     two_valued,
     where_properties,
@@ -378,9 +379,7 @@ class ActivityCondition(FilterNode):
         """The events that count: processed by the run, in the span, after entry, matching."""
         conditions: list[exp.Expression] = [
             exp.LT(this=exp.column("occurred_at", "a"), expression=timestamp(clock.window_end)),
-            exp.LTE(
-                this=exp.column("load_seq", "a"), expression=exp.Literal.number(clock.load_seq)
-            ),
+            exp.LTE(this=exp.column("load_seq", "a"), expression=number(clock.load_seq)),
         ]
         if self.within_days is not None:
             since = clock.window_end - timedelta(days=float(self.within_days))

@@ -16,6 +16,7 @@ from sqlglot import exp
 from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.journeys.fields import known_field_types
 from orgjourney_pipeline.journeys.model import field_name
+from orgjourney_pipeline.journeys.sqlexpr import WindowValue, timestamp
 
 # The window end of the `organizations` view: the newest snapshot and every update since.
 END_OF_TIME = datetime(9999, 12, 31)
@@ -32,14 +33,14 @@ def organizations_at(
     snapshot_columns: list[str],
     field_types: Mapping[str, str],
     updated_fields: Iterable[str],
-    window_end: datetime,
+    window_end: datetime | WindowValue,
 ) -> exp.Query:
     """Organizations as journeys see them: the snapshot with later step updates laid over it.
 
     `snapshot_columns` are the columns of `org_snapshot_at`; `updated_fields` every field
     that steps may have set (an unknown one becomes a new text column).
     """
-    query = sqlfiles.load("compiled/organizations_at.sql").bind(window_end=window_end)
+    query = sqlfiles.load("compiled/organizations_at.sql").bind(window_end=timestamp(window_end))
     updated = sorted(set(updated_fields))
     field_values = next(cte.this for cte in query.find_all(exp.CTE) if cte.alias == "field_values")
     for field in updated:

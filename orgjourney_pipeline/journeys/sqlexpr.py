@@ -11,23 +11,87 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlglot import exp
 
 from orgjourney_pipeline.journeys.canonical import as_text
+from orgjourney_pipeline.journeys.schedule import local_today
+
+
+@dataclass(frozen=True)
+class WindowValue:
+    """A value of whatever window a relation is bound to, where the relation is compiled
+    once for every window (`journeys.kept`): the window end, the local date of it in a time
+    zone, or the load sequence, and what arithmetic the compiler did on it, in order.
+
+    In a relation it is a token (`window_token`), bound to a window's literal by the same
+    builders (`timestamp`, `date_literal`, `number`) and the same arithmetic as a window's own
+    values would have been; it supports nothing else, so a rule that needs more of the window
+    cannot use it by mistake.
+    """
+
+    base: str  # "window_end" | "today" | "load_seq"
+    timezone: str | None = None  # the zone of "today"
+    steps: tuple[tuple[str, timedelta | None], ...] = ()  # ("+" | "-" | "naive_utc", span)
+
+    def __add__(self, span: timedelta) -> WindowValue:
+        return replace(self, steps=(*self.steps, ("+", span)))
+
+    def __sub__(self, span: timedelta) -> WindowValue:
+        return replace(self, steps=(*self.steps, ("-", span)))
+
+    def value(self, window_end: datetime, load_seq: int) -> datetime | date | int:
+        """The value in the window ending at `window_end` with `load_seq` loaded."""
+        if self.base == "window_end":
+            value: Any = window_end
+        elif self.base == "today":
+            value = local_today(window_end, str(self.timezone))
+        else:
+            value = load_seq
+        for operation, span in self.steps:
+            if operation == "+":
+                value = value + span
+            elif operation == "-":
+                value = value - span
+            else:
+                value = naive_utc(value)
+        return value
 
 
 @dataclass(frozen=True)
 class Clock:
-    """What "now" means for one journey in one window."""
+    """What "now" means for one journey in one window: its values, or `WindowValue`s."""
 
-    window_end: datetime  # the run's instant (UTC)
-    today: date  # the local date of the window end in the journey's time zone
-    load_seq: int  # events loaded up to this file are visible
+    window_end: datetime | WindowValue  # the run's instant (UTC)
+    today: date | WindowValue  # the local date of the window end in the journey's time zone
+    load_seq: int | WindowValue  # events loaded up to this file are visible
+
+
+# A window value's token, by name: the value and the builder that renders it.
+WINDOW_TOKENS: dict[str, tuple[WindowValue, str]] = {}
+WINDOW_TOKEN_PREFIX = "oj_window_"
+
+
+def window_token(value: WindowValue, kind: str) -> exp.Placeholder:
+    """The placeholder a relation compiled for every window has where `value` goes, rendered
+    by `kind` ("timestamp", "date", "number"); the same value and kind, the same name."""
+    digest = hashlib.blake2b(repr((value, kind)).encode(), digest_size=8).hexdigest()
+    name = WINDOW_TOKEN_PREFIX + digest
+    WINDOW_TOKENS.setdefault(name, (value, kind))
+    return exp.Placeholder(this=name)
+
+
+def window_literal(name: str, window_end: datetime, load_seq: int) -> exp.Expression:
+    """The literal a window value's token stands for in one window."""
+    value, kind = WINDOW_TOKENS[name]
+    concrete = value.value(window_end, load_seq)
+    return {"timestamp": timestamp, "date": date_literal, "number": number}[kind](concrete)
 
 
 @dataclass(frozen=True)
@@ -97,23 +161,36 @@ def field_column(name: str, alias: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), alias)
 
 
-def naive_utc(value: datetime) -> datetime:
+def naive_utc(value: datetime | WindowValue) -> datetime | WindowValue:
     """An instant as a naive UTC datetime (how the warehouse stores instants)."""
+    if isinstance(value, WindowValue):
+        return replace(value, steps=(*value.steps, ("naive_utc", None)))
     if value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def timestamp(value: datetime) -> exp.Expression:
+def timestamp(value: datetime | WindowValue) -> exp.Expression:
     """An instant as a naive UTC timestamp literal."""
+    if isinstance(value, WindowValue):
+        return window_token(value, "timestamp")
     return exp.cast(
         exp.Literal.string(naive_utc(value).isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP
     )
 
 
-def date_literal(day: date) -> exp.Expression:
+def date_literal(day: date | WindowValue) -> exp.Expression:
     """A date literal."""
+    if isinstance(day, WindowValue):
+        return window_token(day, "date")
     return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
+
+
+def number(value: int | WindowValue) -> exp.Expression:
+    """A number literal."""
+    if isinstance(value, WindowValue):
+        return window_token(value, "number")
+    return exp.Literal.number(value)
 
 
 def where_properties(where: Mapping[str, object], properties: exp.Expression) -> exp.Expression:

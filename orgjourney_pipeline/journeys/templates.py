@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from orgjourney_pipeline import sqlfiles
 from orgjourney_pipeline.journeys import schedule
-from orgjourney_pipeline.journeys.sqlexpr import Clock, FilterScope
+from orgjourney_pipeline.journeys.sqlexpr import Clock, FilterScope, WindowValue
 
 if TYPE_CHECKING:
     from orgjourney_pipeline.journeys.model import Journey
@@ -25,16 +25,30 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class WindowContext:
-    """The window the journeys compile for, and the fields their filters may name."""
+    """The window the journeys compile for, and the fields their filters may name.
+
+    `for_every_window`: the relations name the window's end, local dates and load sequence
+    as `WindowValue`s, to be bound to any window's (`journeys.kept`); only the entry kinds'
+    `window_shape` reads this window's start and end.
+    """
 
     window_start: datetime
     window_end: datetime
     load_seq: int
     org_fields: Mapping[str, str]
     contact_fields: Mapping[str, str]
+    for_every_window: bool = False
+
+    @property
+    def end(self) -> datetime | WindowValue:
+        """The window end, as the relations name it."""
+        return WindowValue("window_end") if self.for_every_window else self.window_end
 
     def clock(self, journey: Journey) -> Clock:
         """ "Now" for the journey: the window end, and its local date in the journey's zone."""
+        if self.for_every_window:
+            today = WindowValue("today", journey.timezone)
+            return Clock(WindowValue("window_end"), today, WindowValue("load_seq"))
         today = schedule.local_today(self.window_end, journey.timezone)
         return Clock(self.window_end, today, self.load_seq)
 

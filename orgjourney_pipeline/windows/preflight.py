@@ -45,7 +45,9 @@ def check_journeys(
     context, _ = window_context(engine, catalog, window, load_seq)
     problems = compile_problems(context, [rj.journey for rj in catalog.run_journeys if rj.journey])
     failed = {problem.journey_id for problem in problems}
-    remaining = catalog.without(failed)
+    # The catalog itself when nothing failed: the window bound here compiles its relations
+    # for every window (`windows.journeys.compiled_relations`), so its windows bind them.
+    remaining = catalog.without(failed) if failed else catalog
     if remaining.run_journeys and _bind_error(engine, remaining, window, load_seq) is not None:
         for run_journey in remaining.run_journeys:
             if run_journey.journey is None:
