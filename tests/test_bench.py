@@ -143,12 +143,7 @@ def test_the_warm_up_window_is_profiled_by_duckdb(result: dict) -> None:
         assert timings == sorted(timings, reverse=True)
     # The invocation's preflight bound, apart, the statement of each step that writes a table
     # in a window computing its state afresh, and of none that only a kept state runs.
-    fresh = {
-        **dict.fromkeys(window.KEPT_STATE, True),
-        window.OVERLAY_TOUCHED: False,
-        window.TRIGGERS_BATCHED: False,
-        "compact_activity": False,
-    }
+    fresh = {**window.FRESH_STATE, "compact_activity": False}
     steps = window_steps.flat_steps(window_steps.load_steps())
     bound = set(profile["preflight"]["steps"])
     assert bound >= {s.name for s in steps if s.write != "view" and s.runs(fresh)}

@@ -39,6 +39,13 @@ OVERLAY_TOUCHED = "organizations_touched"
 # read from the rows its caller computed for a batch of windows at once (a backtest:
 # `run_window`'s `batched`), or, when false, joined to the memberships by the window.
 TRIGGERS_BATCHED = "trigger_orgs_batched"
+# Those `when` parameters in a window that computes every state afresh, as a live run's does
+# (`window_parameters`; `run_window`'s `kept`, `touched` and `batched` change them).
+FRESH_STATE: dict[str, bool] = {
+    **dict.fromkeys(KEPT_STATE, True),
+    OVERLAY_TOUCHED: False,
+    TRIGGERS_BATCHED: False,
+}
 
 
 @dataclass
@@ -176,7 +183,5 @@ def window_parameters(engine: Engine, window: Window, load_seq: int) -> dict[str
         "walk_pass": 0,  # the pass of the step walk (set by the loop)
         # The activity rollup's recent part is merged in once a day, and in the first window.
         "compact_activity": previous is None or window.end.time() == dt_time(0),
-        **dict.fromkeys(KEPT_STATE, True),  # recomputed, unless `run_window` keeps them
-        OVERLAY_TOUCHED: False,
-        TRIGGERS_BATCHED: False,
+        **FRESH_STATE,  # unless `run_window` keeps, touches or batches them
     }
