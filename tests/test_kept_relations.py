@@ -116,7 +116,7 @@ def test_the_spark_dialects_tokens_are_bound_too():
 
 
 def test_a_journey_literal_that_reads_like_a_token_is_compiled_for_each_window():
-    # The token of the window end as a journey writes it, as a tag its filter looks for.
+    # The token of the window end, written by a journey as the value of an activity property.
     token = timestamp(WindowValue("window_end")).sql("duckdb")
     texts = {
         "tagged": f"""
