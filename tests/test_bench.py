@@ -235,14 +235,19 @@ def test_the_journey_mix_uses_every_delivery_rule(tmp_path: Path) -> None:
 def test_duckdb_alone_loads_every_activity_row_from_parquet_and_from_csv(tmp_path: Path) -> None:
     # The same seeded history written both ways: the bound reads every row of each, as many
     # as orgjourney's own ingest of the CSV files reads (it loads fewer: the sample repeats
-    # some event ids), and it refuses mixed formats.
-    loaded = {}
+    # some event ids), and it refuses mixed formats. Part by part (Parquet), each part reads
+    # every row too.
+    loaded, files_of = {}, {}
     for form in ("parquet", "csv"):
         manifest = sample.write_sample(tmp_path / form, sample.SCALES["xs"], 7, formats=form)
-        files = [path for path in manifest.files if file_kind(path) == "activities"]
+        files = files_of[form] = [p for p in manifest.files if file_kind(p) == "activities"]
         assert {path.suffix for path in files} == {f".{form}"}
         loaded[form], seconds = measure.ingest_bound(tmp_path / f"{form}.duckdb", files)
         assert seconds > 0 and not (tmp_path / f"{form}.duckdb").exists()
+    parts = measure.ingest_bound_parts(tmp_path / "parts.duckdb", files_of["parquet"])
+    assert list(parts) == ["decode", "memory", "disk"]
+    assert {rows for rows, _ in parts.values()} == {loaded["parquet"]}
+    assert not (tmp_path / "parts.duckdb").exists()
     con = warehouse.connect(tmp_path / "orgjourney.duckdb")
     report = ingest_paths(con, files)
     con.close()

@@ -210,6 +210,25 @@ def ingest_bound(path: Path, files: list[Path]) -> tuple[int, float]:
         remove_warehouse(path)
 
 
+def ingest_bound_parts(path: Path, files: list[Path]) -> dict[str, tuple[int, float]]:
+    """DuckDB alone on the same Parquet activity files, part by part of the ingest bound:
+    reading them with every column decoded and nothing stored (`decode`), the bound's insert
+    into an in-memory warehouse (`memory`), and the bound itself, into a warehouse on disk
+    and committed (`disk`). (rows, seconds) each, run in that order, one after the other."""
+    paths = exp.Array(expressions=[exp.Literal.string(str(file)) for file in files])
+    parts: dict[str, tuple[int, float]] = {}
+    for part, name in (("decode", "ingest_bound_decode"), ("memory", "ingest_bound")):
+        con = warehouse.connect(":memory:")
+        try:
+            clock = time.perf_counter()
+            rows = con.execute(bench_sql(name, files=paths)).fetchone()[0]
+            parts[part] = rows, time.perf_counter() - clock
+        finally:
+            con.close()
+    parts["disk"] = ingest_bound(path, files)
+    return parts
+
+
 def ingest_figures(result: dict[str, Any], rows: int, seconds: float, bound_s: float) -> None:
     """The history's activity files: rows per second loaded, and against DuckDB alone."""
     result["ingest_activities_rows"] = rows
