@@ -6,9 +6,9 @@ ingest statement (`sql/ingest/<name>.sql`) and by kind of file, rows per second 
 The first call writes the history (the benchmark's generator, Parquet) under `--root`; later
 calls reuse it and ingest it again into a new warehouse. `--format csv` writes CSV instead.
 `--bound` then loads the same activity files with DuckDB alone (the bench's ingest bound,
-`sql/bench/ingest_bound*.sql`) and prints both speeds side by side; for Parquet, then the
-bound part by part (every column decoded with nothing stored, the insert into an in-memory
-warehouse, the insert on disk and committed).
+`sql/bench/ingest_bound*.sql`) and prints both speeds side by side, then the bound part by
+part (every column decoded with nothing stored, the insert into an in-memory warehouse, the
+insert on disk and committed).
 Figures from it are in docs/performance.md ("Ingest").
 """
 
@@ -86,12 +86,11 @@ def main() -> None:
             f"DuckDB alone, the same activity files: {bound_rows:,} rows in {bound_s:.2f} s, "
             f"{bound_rows / bound_s:,.0f} rows/s ({bound_rows / bound_s / ours:.2f}x ingest's)"
         )
-        if options.format == "parquet":
-            print("DuckDB alone, by part (decode: nothing stored; memory: an in-memory warehouse):")
-            parts = measure.ingest_bound_parts(options.root / "bound.duckdb", activities)
-            for part, (part_rows, seconds) in parts.items():
-                speed = part_rows / seconds
-                print(f"  {part:8} {part_rows:>12,} rows {seconds:8.2f} s {speed:>12,.0f} rows/s")
+        print("DuckDB alone, by part (decode: nothing stored; memory: an in-memory warehouse):")
+        parts = measure.ingest_bound_parts(options.root / "bound.duckdb", activities)
+        for part, (part_rows, seconds) in parts.items():
+            speed = part_rows / seconds
+            print(f"  {part:8} {part_rows:>12,} rows {seconds:8.2f} s {speed:>12,.0f} rows/s")
 
 
 if __name__ == "__main__":

@@ -195,15 +195,11 @@ def window_figures(result: dict[str, Any], measured: list[WindowResult], runs: M
 def ingest_bound(path: Path, files: list[Path]) -> tuple[int, float]:
     """DuckDB alone loading `files` (all Parquet or all CSV) into a fresh warehouse's
     `activities`: (rows, seconds)."""
-    suffixes = {file.suffix for file in files}
-    if suffixes not in ({".parquet"}, {".csv"}):
-        raise ValueError(f"the ingest bound reads Parquet or CSV files, not {sorted(suffixes)}")
-    name = "ingest_bound_csv" if suffixes == {".csv"} else "ingest_bound"
+    name = _ingest_bound_sql(files)
     con = warehouse.connect(path)
     try:
         clock = time.perf_counter()
-        paths = exp.Array(expressions=[exp.Literal.string(str(file)) for file in files])
-        (rows,) = con.execute(bench_sql(name, files=paths)).fetchone()
+        (rows,) = con.execute(bench_sql(name, files=_file_array(files))).fetchone()
         return rows, time.perf_counter() - clock
     finally:
         con.close()
@@ -211,22 +207,35 @@ def ingest_bound(path: Path, files: list[Path]) -> tuple[int, float]:
 
 
 def ingest_bound_parts(path: Path, files: list[Path]) -> dict[str, tuple[int, float]]:
-    """DuckDB alone on the same Parquet activity files, part by part of the ingest bound:
-    reading them with every column decoded and nothing stored (`decode`), the bound's insert
-    into an in-memory warehouse (`memory`), and the bound itself, into a warehouse on disk
-    and committed (`disk`). (rows, seconds) each, run in that order, one after the other."""
-    paths = exp.Array(expressions=[exp.Literal.string(str(file)) for file in files])
+    """DuckDB alone on the same activity files, part by part of the ingest bound: reading
+    them with every column decoded to the type the bound stores and nothing stored
+    (`decode`), the bound's insert into an in-memory warehouse (`memory`), and the bound
+    itself, into a warehouse on disk and committed (`disk`). (rows, seconds) each, run in
+    that order, one after the other."""
+    name = _ingest_bound_sql(files)
     parts: dict[str, tuple[int, float]] = {}
-    for part, name in (("decode", "ingest_bound_decode"), ("memory", "ingest_bound")):
+    for part, statement in (("decode", f"{name}_decode"), ("memory", name)):
         con = warehouse.connect(":memory:")
         try:
             clock = time.perf_counter()
-            rows = con.execute(bench_sql(name, files=paths)).fetchone()[0]
+            rows = con.execute(bench_sql(statement, files=_file_array(files))).fetchone()[0]
             parts[part] = rows, time.perf_counter() - clock
         finally:
             con.close()
     parts["disk"] = ingest_bound(path, files)
     return parts
+
+
+def _ingest_bound_sql(files: list[Path]) -> str:
+    """The bound's statement for `files`: `ingest_bound` (Parquet) or `ingest_bound_csv`."""
+    suffixes = {file.suffix for file in files}
+    if suffixes not in ({".parquet"}, {".csv"}):
+        raise ValueError(f"the ingest bound reads Parquet or CSV files, not {sorted(suffixes)}")
+    return "ingest_bound_csv" if suffixes == {".csv"} else "ingest_bound"
+
+
+def _file_array(files: list[Path]) -> exp.Array:
+    return exp.Array(expressions=[exp.Literal.string(str(file)) for file in files])
 
 
 def ingest_figures(result: dict[str, Any], rows: int, seconds: float, bound_s: float) -> None:
