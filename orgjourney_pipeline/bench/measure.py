@@ -195,35 +195,35 @@ def window_figures(result: dict[str, Any], measured: list[WindowResult], runs: M
 def ingest_bound(path: Path, files: list[Path]) -> tuple[int, float]:
     """DuckDB alone loading `files` (all Parquet or all CSV) into a fresh warehouse's
     `activities`: (rows, seconds)."""
-    con = warehouse.connect(path)
-    try:
-        clock = time.perf_counter()
-        _bound_rows(con, files)
-        (rows,) = con.execute(bench_sql("ingest_bound")).fetchone()
-        return rows, time.perf_counter() - clock
-    finally:
-        con.close()
-        remove_warehouse(path)
+    return _bound_statement(path, "ingest_bound", files)
 
 
 def ingest_bound_parts(path: Path, files: list[Path]) -> dict[str, tuple[int, float]]:
     """DuckDB alone on the same activity files, part by part of the ingest bound: reading
     them with every column decoded to the type the bound stores and nothing stored
     (`decode`), the bound's insert into an in-memory warehouse (`memory`), and the bound
-    itself, into a warehouse on disk and committed (`disk`). (rows, seconds) each, run in
-    that order, one after the other."""
-    parts: dict[str, tuple[int, float]] = {}
-    for part, statement in (("decode", "ingest_bound_decode"), ("memory", "ingest_bound")):
-        con = warehouse.connect(":memory:")
-        try:
-            clock = time.perf_counter()
-            _bound_rows(con, files)
-            rows = con.execute(bench_sql(statement)).fetchone()[0]
-            parts[part] = rows, time.perf_counter() - clock
-        finally:
-            con.close()
-    parts["disk"] = ingest_bound(path, files)
-    return parts
+    itself, into a warehouse on disk and committed (`disk`, what `ingest_bound` measures).
+    (rows, seconds) each, run in that order, one after the other."""
+    return {
+        "decode": _bound_statement(":memory:", "ingest_bound_decode", files),
+        "memory": _bound_statement(":memory:", "ingest_bound", files),
+        "disk": ingest_bound(path, files),
+    }
+
+
+def _bound_statement(target: Path | str, statement: str, files: list[Path]) -> tuple[int, float]:
+    """The bench statement `statement` over `files` (its first column the rows it read), in a
+    fresh warehouse at `target`, removed after unless in memory: (rows, seconds)."""
+    con = warehouse.connect(target)
+    try:
+        clock = time.perf_counter()
+        _bound_rows(con, files)
+        rows = con.execute(bench_sql(statement)).fetchone()[0]
+        return rows, time.perf_counter() - clock
+    finally:
+        con.close()
+        if str(target) != ":memory:":
+            remove_warehouse(Path(target))
 
 
 def _bound_rows(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
